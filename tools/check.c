@@ -1,0 +1,11 @@
+/* check: placeholder until the subcommand lands. */
+#include "cmd.h"
+
+
+#include <stdio.h>
+int cmd_check(int argc, char **argv)
+{
+	(void)argc;
+	fprintf(stderr, "mxdns: %s is not implemented yet\n", argv[0]);
+	return 2;
+}

@@ -1,0 +1,62 @@
+/* dnsbl: DNSBL zones (RFC 5782) answered from an LMDB listing database.
+ *
+ * A DNSBL zone is a struct zone (its apex SOA and NS come from the
+ * configuration) with a struct dnsbl_zone attached, which maps the part of
+ * the query name below the apex to a typed key (IPv4, IPv6 or domain) and
+ * looks it up in the worker's read transaction. */
+#ifndef MXDNS_DNSBL_H
+#define MXDNS_DNSBL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct config_dnsbl;
+struct zone;
+struct dnsbl_zone;
+struct dnsbl_readers;
+
+#define DNSBL_MAX_CODES 8
+#define DNSBL_TXT_MAX 512 /* rendered TXT rdata: <len><bytes> strings */
+
+enum dnsbl_status {
+	DNSBL_NXDOMAIN = 0, /* not listed */
+	DNSBL_NODATA,       /* the name exists (above listings): RFC 8020 */
+	DNSBL_LISTED,       /* codes (and txt) are set */
+	DNSBL_REFUSED,      /* the ACL refuses this client */
+	DNSBL_SERVFAIL,     /* the database could not be read */
+};
+
+struct dnsbl_answer {
+	enum dnsbl_status status;
+	uint8_t n_codes;
+	uint8_t codes[DNSBL_MAX_CODES][4]; /* A rdata, e.g. 127.0.0.2 */
+	uint16_t txt_len;
+	uint8_t txt[DNSBL_TXT_MAX]; /* TXT rdata, reason with '$' expanded */
+	uint32_t ttl;
+};
+
+/* Builds the zone (apex SOA/NS from cfg) with its DNSBL part attached.
+ * Opens (or shares, within this process) the LMDB environment read-only.
+ * On error returns NULL with a message naming the zone and database. */
+struct zone *dnsbl_zone_load(const struct config_dnsbl *cfg, char *err, size_t errlen);
+/* Called by zone_unref when the zone goes. */
+void dnsbl_zone_free(struct dnsbl_zone *bz);
+
+/* The per-worker read transactions, one per open database. */
+struct dnsbl_readers *dnsbl_readers_new(void);
+void dnsbl_readers_free(struct dnsbl_readers *r);
+/* Renews transactions older than a few milliseconds, so new commits are
+ * seen and old pages can be reused. Call before answering a batch. */
+void dnsbl_readers_refresh(struct dnsbl_readers *r, uint64_t now_ms);
+/* Ends the read transactions (call when the worker goes idle). */
+void dnsbl_readers_reset(struct dnsbl_readers *r);
+
+/* rel: the lowercased wire labels of the query name below the apex (no
+ * root label), rel_len bytes, rel_labels labels; rel_len 0 is the apex.
+ * want_txt: fill txt (TXT or ANY queries). Never allocates. */
+void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
+		  size_t rel_len, int rel_labels, const struct sockaddr *client, uint64_t now,
+		  int want_txt, struct dnsbl_answer *out);
+
+#endif
