@@ -111,4 +111,7 @@ int config_add_dnsbl(struct config *cfg, const char *spec, char *err, size_t err
 /* Parses "ADDR/PREFIX" (or a bare address) into net. */
 int config_parse_net(const char *text, struct config_net *net);
 
+/* "error", "warning", "info", "debug" -> LOG_ERR..LOG_DEBUG, or -1. */
+int config_log_level(const char *text);
+
 #endif
