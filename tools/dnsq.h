@@ -9,7 +9,7 @@
 
 struct dnsq {
 	void *res; /* ldns_resolver */
-	char err[200];
+	char err[400];
 };
 
 struct dnsq_answer {
