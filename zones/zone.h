@@ -20,7 +20,6 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 enum {
 	RR_A = 1, RR_NS = 2, RR_CNAME = 5, RR_SOA = 6, RR_PTR = 12, RR_HINFO = 13, RR_MX = 15,
@@ -81,7 +80,9 @@ struct zone {
 	uint8_t apex[NAME_MAXLEN]; /* lowercased wire form */
 	uint8_t apex_len;
 	uint8_t apex_labels;
-	time_t mtime;      /* of the file (and its includes), for reloads */
+	int64_t mtime_ns;  /* newest of the file and its includes, for reloads */
+	char **files;      /* the file and its $INCLUDEs */
+	size_t n_files;
 	uint32_t serial;
 	size_t n_records;
 
@@ -113,8 +114,9 @@ const struct zone_node *zone_find(const struct zone *z, const uint8_t *name, siz
 /* The RRset of a type at a node, or NULL. */
 const struct zone_rrset *zone_node_rrset(const struct zone_node *n, uint16_t type);
 
-/* Newest mtime of the zone's file and its $INCLUDEs now on disk; 0 on error. */
-time_t zone_file_mtime(const struct zone *z);
+/* Newest mtime (ns) of the zone's file and its $INCLUDEs now on disk;
+ * -1 when one cannot be read. */
+int64_t zone_file_mtime(const struct zone *z);
 
 struct zone *zone_ref(struct zone *z);
 void zone_unref(struct zone *z);

@@ -1,0 +1,79 @@
+/* arena: bump allocation in growing blocks. */
+#include "arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+struct arena {
+	struct arena_block *head;
+	size_t total;
+};
+
+struct arena *arena_new(void)
+{
+	return calloc(1, sizeof(struct arena));
+}
+
+void *arena_alloc(struct arena *a, size_t size)
+{
+	size = (size + 7) & ~(size_t)7;
+	struct arena_block *b = a->head;
+	if (!b || b->cap - b->used < size) {
+		/* Blocks double up to 4 MiB so small zones stay small. */
+		size_t cap = b ? b->cap * 2 : 16384;
+		if (cap > (4u << 20))
+			cap = 4u << 20;
+		if (cap < size)
+			cap = size;
+		struct arena_block *nb = malloc(sizeof(*nb) + cap);
+		if (!nb)
+			return NULL;
+		nb->next = b;
+		nb->used = 0;
+		nb->cap = cap;
+		a->head = b = nb;
+		a->total += cap;
+	}
+	void *p = (char *)b->data + b->used;
+	b->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+void *arena_memdup(struct arena *a, const void *src, size_t size)
+{
+	void *p = arena_alloc(a, size ? size : 1);
+	if (p && size)
+		memcpy(p, src, size);
+	return p;
+}
+
+char *arena_strdup(struct arena *a, const char *s)
+{
+	return arena_memdup(a, s, strlen(s) + 1);
+}
+
+size_t arena_size(const struct arena *a)
+{
+	return a->total;
+}
+
+void arena_free(struct arena *a)
+{
+	if (!a)
+		return;
+	struct arena_block *b = a->head;
+	while (b) {
+		struct arena_block *next = b->next;
+		free(b);
+		b = next;
+	}
+	free(a);
+}
