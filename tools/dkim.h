@@ -1,0 +1,73 @@
+/* dkim: DKIM keys and their DNS records (RFC 6376 §3.6, RFC 8463 for
+ * Ed25519, RFC 8301 for key sizes): generating keys, building the TXT
+ * record from a key, and checking a published record against the rules
+ * and against a private key. `mxdns dkim` (cmd_dkim) is the front end;
+ * the functions below are pure (no DNS, no files) except dkim_key_load
+ * and dkim_key_write. */
+#ifndef MXDNS_DKIM_H
+#define MXDNS_DKIM_H
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct findings;
+
+#define DKIM_TTL 3600
+
+enum dkim_algo { DKIM_ALGO_RSA, DKIM_ALGO_ED25519 };
+
+/* A new key: RSA of bits (1024, 2048, 3072 or 4096) or Ed25519 (bits is
+ * ignored). Returns 0, MX_EINVAL (bits) or MX_ECRYPTO. */
+int dkim_keygen(enum dkim_algo algo, int bits, EVP_PKEY **out);
+
+/* The record value for the public half of key (private or public):
+ * "v=DKIM1; k=rsa; p=<base64 SubjectPublicKeyInfo DER>" (RFC 6376 §3.6.1)
+ * or "v=DKIM1; k=ed25519; p=<base64 of the raw 32-byte key>" (RFC 8463
+ * §4.2). *value is malloc'ed. Returns 0, MX_EINVAL (another key type) or
+ * MX_ECRYPTO. */
+int dkim_record_value(EVP_PKEY *key, char **value);
+
+/* The zone-file line `S._domainkey.D. 3600 IN TXT "..."`, with the value
+ * split into strings of at most 255 bytes, inside ( ) when there are
+ * several. *line is malloc'ed. Returns 0 or -ENOMEM. */
+int dkim_record_line(const char *domain, const char *selector, const char *value, char **line);
+
+/* What dkim_record_check learned from a record. */
+struct dkim_record {
+	enum dkim_algo algo;
+	int bits;          /* key size; 256 for Ed25519 */
+	bool revoked;      /* empty p= (RFC 6376 §3.6.1) */
+	bool testing;      /* t=y */
+	EVP_PKEY *pubkey;  /* NULL unless p= decoded to a usable key */
+};
+
+/* Checks a record value (the TXT strings concatenated) against RFC 6376
+ * §3.6.1 (v first and DKIM1, k, h, s, t, p as base64, unknown tags
+ * ignored), RFC 8301 (RSA >= 1024 bits required, >= 2048 advised) and
+ * RFC 8463 (an Ed25519 key is 32 bytes). Findings go to f; rec (may be
+ * NULL) receives the key. Returns 0 when the record is usable (errors
+ * absent), MX_ESYNTAX when an error was found, -ENOMEM. Always clean rec. */
+int dkim_record_check(const char *value, size_t len, struct findings *f,
+		      struct dkim_record *rec);
+void dkim_record_cleanup(struct dkim_record *rec);
+
+/* Decodes base64 (RFC 4648 §4, padding required; whitespace skipped, as
+ * RFC 6376 §3.6.1 allows FWS inside p=). *out is malloc'ed (NULL and 0 for
+ * empty input). Returns 0 or MX_ESYNTAX. */
+int dkim_base64_decode(const char *in, size_t len, unsigned char **out, size_t *outlen);
+
+/* Loads a key from a file: PEM private key (PKCS#8 or PKCS#1), PEM public
+ * key, or one line of base64 holding a raw Ed25519 private key (the 32-byte
+ * seed, as dkimpy takes it, or the 64-byte seed||public form). *is_private
+ * tells which. err receives a one-line reason on failure. Returns 0,
+ * MX_ESYNTAX, MX_ENOTFOUND or -errno. */
+int dkim_key_load(const char *path, EVP_PKEY **key, bool *is_private, char *err, size_t errcap);
+
+/* The raw 32-byte Ed25519 seed as base64 (44 chars, NUL-terminated);
+ * out needs 45 bytes. Returns 0 or MX_EINVAL (not an Ed25519 private key). */
+int dkim_ed25519_seed_b64(EVP_PKEY *key, char *out, size_t cap);
+
+int cmd_dkim(int argc, char **argv);
+
+#endif
