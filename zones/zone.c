@@ -158,7 +158,7 @@ static int read_include(struct loader *L, const char *line_text, const char *fil
 	int rc;
 
 	org[0] = 0;
-	if (sscanf(line_text + 8, " %4095s %1020s", name, org) < 1) {
+	if (sscanf(line_text + 8, " %4000s %1020s", name, org) < 1) {
 		rc = fail_at(L, file, line, "$INCLUDE without a file name");
 		goto fail;
 	}
@@ -166,7 +166,10 @@ static int read_include(struct loader *L, const char *line_text, const char *fil
 		snprintf(path, sizeof(path), "%s", name);
 	} else {
 		int dirlen = (int)(strrchr(file, '/') - file);
-		snprintf(path, sizeof(path), "%.*s/%s", dirlen, file, name);
+		if (snprintf(path, sizeof(path), "%.*s/%s", dirlen, file, name) >= (int)sizeof(path)) {
+			rc = fail_at(L, file, line, "$INCLUDE path too long");
+			goto fail;
+		}
 	}
 	if (L->depth >= INCLUDE_MAX_DEPTH) {
 		rc = fail_at(L, file, line, "$INCLUDE nested deeper than %d", INCLUDE_MAX_DEPTH);
@@ -448,7 +451,9 @@ static int render_rrset(struct loader *L, struct zone *z, struct arena *a, struc
 				int dup = 0;
 				for (uint16_t d = 0; d < rs->n_add; d++)
 					dup |= rs->add[d].node == t;
-				int usable = t && !dup && rrset_has_addresses(t) &&
+				/* Whether t has addresses is known once every
+				 * RRset is rendered: see prune_additional(). */
+				int usable = t && !dup &&
 					     (r->type == RR_NS || !(t->flags & ZN_OCCLUDED));
 				if (usable) {
 					rs->add[rs->n_add].node = t;
@@ -469,6 +474,22 @@ static int render_rrset(struct loader *L, struct zone *z, struct arena *a, struc
 	rs->wire = w;
 	rs->wire_len = (uint32_t)o;
 	return 0;
+}
+
+/* Drops additional targets that turned out to have no A or AAAA. */
+static void prune_additional(struct zone *z)
+{
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		struct zone_node *n = &z->nodes[i];
+		for (uint16_t r = 0; r < n->n_rrsets; r++) {
+			struct zone_rrset *rs = &n->rrsets[r];
+			uint16_t k = 0;
+			for (uint16_t a = 0; a < rs->n_add; a++)
+				if (rrset_has_addresses(rs->add[a].node))
+					rs->add[k++] = rs->add[a];
+			rs->n_add = k;
+		}
+	}
 }
 
 static int check_node(struct loader *L, struct zone *z, const struct build_node *b,
@@ -701,6 +722,7 @@ static int compile(struct loader *L, struct zone *z)
 		}
 	}
 
+	prune_additional(z);
 	z->apex_node = &z->nodes[0];
 	z->soa = zone_node_rrset(z->apex_node, RR_SOA);
 	z->apex_ns = zone_node_rrset(z->apex_node, RR_NS);
