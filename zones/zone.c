@@ -198,15 +198,20 @@ static int read_include(struct loader *L, const char *line_text, const char *fil
 		rc = fail_at(L, file, line, "cannot open $INCLUDE file %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	char **nf = realloc(L->files, (L->n_files + 1) * sizeof(*nf));
-	if (!nf || !(nf[L->n_files] = strdup(path))) {
+	const char *inc_file = NULL;
+	for (size_t i = 0; i < L->n_files && !inc_file; i++)
+		if (strcmp(L->files[i], path) == 0)
+			inc_file = L->files[i];
+	if (!inc_file) {
+		char **nf = realloc(L->files, (L->n_files + 1) * sizeof(*nf));
 		if (nf)
 			L->files = nf;
-		rc = -ENOMEM;
-		goto fail;
+		if (!nf || !(nf[L->n_files] = strdup(path))) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		inc_file = L->files[L->n_files++];
 	}
-	L->files = nf;
-	const char *inc_file = L->files[L->n_files++];
 	L->stack[++L->depth] = inc_file;
 	/* RFC 1035 §5.1: the include's $ORIGIN and $TTL do not leak back out. */
 	rc = read_stream(L, fp, inc_file, &inc_origin, &ttl, &prev);
@@ -800,25 +805,21 @@ fail:
 	return rc;
 }
 
-static int64_t file_mtime_ns(const char *path)
+uint64_t zone_file_stamp(const struct zone *z)
 {
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return -1;
-	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-}
-
-int64_t zone_file_mtime(const struct zone *z)
-{
-	int64_t newest = 0;
+	/* Size and inode too: editors that replace the file, or two writes
+	 * within one timestamp tick, still change the stamp. */
+	uint64_t h = 1469598103934665603ull;
 	for (size_t i = 0; i < z->n_files; i++) {
-		int64_t t = file_mtime_ns(z->files[i]);
-		if (t < 0)
-			return -1;
-		if (t > newest)
-			newest = t;
+		struct stat st;
+		if (stat(z->files[i], &st) != 0)
+			return 0;
+		uint64_t v[4] = {(uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec,
+				 (uint64_t)st.st_size, (uint64_t)st.st_ino};
+		for (int k = 0; k < 4; k++)
+			h = (h ^ v[k]) * 1099511628211ull;
 	}
-	return newest;
+	return h;
 }
 
 static struct zone *load(const char *origin, FILE *fp, const char *label, int is_file, char *err,
@@ -875,7 +876,7 @@ static struct zone *load(const char *origin, FILE *fp, const char *label, int is
 		z->files = L.files;
 		z->n_files = L.n_files;
 		L.files = NULL;
-		z->mtime_ns = zone_file_mtime(z);
+		z->stamp = zone_file_stamp(z);
 	}
 	goto done;
 fail:

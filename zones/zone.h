@@ -80,7 +80,7 @@ struct zone {
 	uint8_t apex[NAME_MAXLEN]; /* lowercased wire form */
 	uint8_t apex_len;
 	uint8_t apex_labels;
-	int64_t mtime_ns;  /* newest of the file and its includes, for reloads */
+	uint64_t stamp;    /* of the file and its includes, for reloads */
 	char **files;      /* the file and its $INCLUDEs */
 	size_t n_files;
 	uint32_t serial;
@@ -114,9 +114,9 @@ const struct zone_node *zone_find(const struct zone *z, const uint8_t *name, siz
 /* The RRset of a type at a node, or NULL. */
 const struct zone_rrset *zone_node_rrset(const struct zone_node *n, uint16_t type);
 
-/* Newest mtime (ns) of the zone's file and its $INCLUDEs now on disk;
- * -1 when one cannot be read. */
-int64_t zone_file_mtime(const struct zone *z);
+/* A fingerprint of the zone's file and its $INCLUDEs as they are on disk
+ * now (mtime, size, inode); 0 when one cannot be read. */
+uint64_t zone_file_stamp(const struct zone *z);
 
 struct zone *zone_ref(struct zone *z);
 void zone_unref(struct zone *z);

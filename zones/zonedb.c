@@ -142,7 +142,7 @@ int zonedb_build(const struct config *cfg, const struct zonedb *old, const char 
 		struct zone *prev = old_zone(old, cz->name);
 		struct zone *z = NULL;
 		int unchanged = prev && prev->file && strcmp(prev->file, cz->file) == 0 &&
-				zone_file_mtime(prev) == prev->mtime_ns;
+				zone_file_stamp(prev) == prev->stamp;
 		if (prev && (!is_selected(only, cz->name) || (unchanged && !force))) {
 			zones[n++] = zone_ref(prev);
 			continue;

@@ -1,0 +1,277 @@
+/* check_zone: names in wire form, master-file loading ($INCLUDE, $ORIGIN,
+ * $TTL, escapes), the load-time checks, and the zone database. */
+#include "errcode.h"
+#include "name.h"
+#include "zone.h"
+#include "zonedb.h"
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/check_zone.XXXXXX";
+
+static void write_file(const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/check_zone.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(name_text_round_trip)
+{
+	uint8_t w[NAME_MAXLEN];
+	char t[1024];
+	ck_assert_int_eq(name_from_text("Mail.Example.COM", w), 18);
+	ck_assert(memcmp(w, "\4Mail\7Example\3COM", 18) == 0);
+	ck_assert_int_eq(name_from_text(".", w), 1);
+	ck_assert_int_eq(name_from_text("a\\.b.c.", w), 7);
+	ck_assert(memcmp(w, "\3a.b\1c", 7) == 0);
+	name_to_text(w, t, sizeof(t));
+	ck_assert_str_eq(t, "a\\.b.c.");
+	ck_assert_int_eq(name_from_text("x\\032y", w), 5);
+	name_to_text(w, t, sizeof(t));
+	ck_assert_str_eq(t, "x\\032y.");
+	ck_assert_int_eq(name_from_text("a..b", w), MX_ESYNTAX);
+	char long_label[80];
+	memset(long_label, 'a', 64);
+	long_label[64] = 0;
+	ck_assert_int_eq(name_from_text(long_label, w), MX_ESYNTAX);
+	long_label[63] = 0;
+	ck_assert_int_eq(name_from_text(long_label, w), 65);
+}
+END_TEST
+
+START_TEST(name_unpack_rejects_loops_and_overflows)
+{
+	uint8_t out[NAME_MAXLEN];
+	size_t pos;
+	/* A pointer to itself. */
+	static const uint8_t loop[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xC0, 12};
+	pos = 12;
+	ck_assert_int_eq(name_unpack(loop, sizeof(loop), &pos, out), MX_EMALFORMED);
+	/* A forward pointer. */
+	static const uint8_t fwd[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xC0, 14, 1, 'a', 0};
+	pos = 12;
+	ck_assert_int_eq(name_unpack(fwd, sizeof(fwd), &pos, out), MX_EMALFORMED);
+	/* A valid backward pointer. */
+	static const uint8_t back[] = {1, 'a', 0, 1, 'b', 0xC0, 0};
+	pos = 3;
+	ck_assert_int_eq(name_unpack(back, sizeof(back), &pos, out), 5);
+	ck_assert_uint_eq(pos, 7);
+	ck_assert(memcmp(out, "\1b\1a", 5) == 0);
+	/* A name over 255 bytes built from pointers: 5 x 63-byte labels. */
+	uint8_t big[400] = {0};
+	size_t o = 0;
+	for (int i = 0; i < 5; i++) {
+		big[o++] = 63;
+		memset(big + o, 'x', 63);
+		o += 63;
+	}
+	big[o++] = 0;
+	pos = 0;
+	ck_assert_int_eq(name_unpack(big, o, &pos, out), MX_EMALFORMED);
+	/* A reserved label type (0x40). */
+	static const uint8_t ext[] = {0x41, 'a', 0};
+	pos = 0;
+	ck_assert_int_eq(name_unpack(ext, sizeof(ext), &pos, out), MX_EMALFORMED);
+}
+END_TEST
+
+static const char *soa_ns = "@ 3600 IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ NS ns1\n";
+
+START_TEST(include_origin_ttl_and_escapes)
+{
+	char text[1024];
+	write_file("mail.inc", "$TTL 60\nmx1 A 192.0.2.25\n");
+	snprintf(text, sizeof(text),
+		 "$ORIGIN example.com.\n$TTL 300\n%s"
+		 "$INCLUDE mail.inc\n"
+		 "$INCLUDE mail.inc sub\n"
+		 "after A 192.0.2.1\n"
+		 "esc\\.dot TXT \"a \\\"quoted\\\" \\059 string\"\n",
+		 soa_ns);
+	write_file("example.com.zone", text);
+	char path[256], err[512];
+	snprintf(path, sizeof(path), "%s/example.com.zone", dir);
+	struct zone *z = zone_load("example.com", path, err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s", err);
+	uint8_t n[NAME_MAXLEN];
+	int len = name_from_text("mx1.example.com", n);
+	const struct zone_node *node = zone_find(z, n, (size_t)len);
+	ck_assert_ptr_nonnull(node);
+	ck_assert_uint_eq(zone_node_rrset(node, 1)->ttl, 60);
+	len = name_from_text("mx1.sub.example.com", n);
+	ck_assert_ptr_nonnull(zone_find(z, n, (size_t)len));
+	/* RFC 1035 §5.1: the $TTL of the include does not leak back. */
+	len = name_from_text("after.example.com", n);
+	node = zone_find(z, n, (size_t)len);
+	ck_assert_ptr_nonnull(node);
+	ck_assert_uint_eq(zone_node_rrset(node, 1)->ttl, 300);
+	len = name_from_text("esc\\.dot.example.com", n);
+	ck_assert_ptr_nonnull(zone_find(z, n, (size_t)len));
+	ck_assert_uint_eq(z->n_files, 2);
+	ck_assert_uint_ne(zone_file_stamp(z), 0);
+	zone_unref(z);
+}
+END_TEST
+
+START_TEST(include_loops_and_missing_files)
+{
+	char text[512], path[256], err[512];
+	snprintf(text, sizeof(text), "%s$INCLUDE self.zone\n", soa_ns);
+	write_file("self.zone", text);
+	snprintf(path, sizeof(path), "%s/self.zone", dir);
+	ck_assert_ptr_null(zone_load("example.com", path, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "self.zone:3:") && strstr(err, "loop"), "%s", err);
+
+	write_file("a.inc", "$INCLUDE b.inc\n");
+	write_file("b.inc", "$INCLUDE a.inc\n");
+	snprintf(text, sizeof(text), "%s$INCLUDE a.inc\n", soa_ns);
+	write_file("ab.zone", text);
+	snprintf(path, sizeof(path), "%s/ab.zone", dir);
+	ck_assert_ptr_null(zone_load("example.com", path, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "b.inc:1:") && strstr(err, "loop"), "%s", err);
+
+	snprintf(text, sizeof(text), "%s$INCLUDE missing.inc\n", soa_ns);
+	write_file("missing.zone", text);
+	snprintf(path, sizeof(path), "%s/missing.zone", dir);
+	ck_assert_ptr_null(zone_load("example.com", path, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "missing.zone:3:") && strstr(err, "missing.inc"), "%s", err);
+
+	ck_assert_ptr_null(zone_load("example.com", "/nonexistent/x.zone", err, sizeof(err)));
+	ck_assert_msg(strstr(err, "/nonexistent/x.zone") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(every_mail_type_loads)
+{
+	char err[512];
+	char text[4096];
+	snprintf(text, sizeof(text),
+		 "$ORIGIN example.com.\n%s"
+		 "@ MX 10 mx1\n@ TXT \"v=spf1 mx -all\"\n@ CAA 0 issue \"letsencrypt.org\"\n"
+		 "mx1 A 192.0.2.25\nmx1 AAAA 2001:db8::25\n"
+		 "_25._tcp.mx1 TLSA 3 1 1 "
+		 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+		 "_submission._tcp SRV 0 1 587 mx1\n"
+		 "svc SVCB 1 . alpn=h2\nwww HTTPS 1 . alpn=h2,h3\n"
+		 "sub NS ns.sub\nns.sub A 192.0.2.2\nsub DS 1 13 2 "
+		 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+		 "@ DNSKEY 257 3 13 "
+		 "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n"
+		 "1.2 PTR mx1\nalias CNAME mx1\n",
+		 soa_ns);
+	struct zone *z = zone_from_text("example.com", text, "types.zone", err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s", err);
+	ck_assert_uint_eq(z->n_records, 17);
+	ck_assert_uint_eq(z->serial, 1);
+	zone_unref(z);
+}
+END_TEST
+
+START_TEST(zonedb_longest_match)
+{
+	char err[512], text[512];
+	struct zone *zs[2];
+	snprintf(text, sizeof(text), "%s", soa_ns);
+	zs[0] = zone_from_text("example.com", text, "a", err, sizeof(err));
+	zs[1] = zone_from_text("sub.example.com", text, "b", err, sizeof(err));
+	ck_assert(zs[0] && zs[1]);
+	struct zonedb *db = zonedb_from_zones(zs, 2);
+	zone_unref(zs[0]);
+	zone_unref(zs[1]);
+	uint8_t n[NAME_MAXLEN], off[NAME_MAXLABELS];
+	const char *cases[][2] = {{"a.sub.example.com", "sub.example.com."},
+				  {"sub.example.com", "sub.example.com."},
+				  {"xsub.example.com", "example.com."},
+				  {"example.com", "example.com."},
+				  {"com", NULL}};
+	for (int i = 0; i < 5; i++) {
+		int len = name_from_text(cases[i][0], n);
+		int k = 0;
+		for (int p = 0; n[p]; p += 1 + n[p])
+			off[k++] = (uint8_t)p;
+		const struct zone *z = zonedb_find(db, n, (size_t)len, off, k);
+		if (!cases[i][1])
+			ck_assert_ptr_null(z);
+		else
+			ck_assert_str_eq(z->name, cases[i][1]);
+	}
+	ck_assert_ptr_nonnull(zonedb_find_by_name(db, "SUB.example.com."));
+	zonedb_free(db);
+}
+END_TEST
+
+START_TEST(reload_keeps_old_zone_when_new_is_broken)
+{
+	char path[256], text[512];
+	struct config cfg;
+	config_init(&cfg);
+	snprintf(path, sizeof(path), "%s/r.zone", dir);
+	snprintf(text, sizeof(text), "%s", soa_ns);
+	write_file("r.zone", text);
+	struct config_zone cz = {.name = "example.com", .file = path};
+	cfg.zones = &cz;
+	cfg.n_zones = 1;
+	struct zonedb *db1, *db2, *db3;
+	int failed;
+	ck_assert_int_eq(zonedb_build(&cfg, NULL, NULL, 0, &db1, &failed), 0);
+	ck_assert_int_eq(failed, 0);
+	ck_assert_uint_eq(db1->n_zones, 1);
+	/* Unchanged: the same compiled zone is shared. */
+	ck_assert_int_eq(zonedb_build(&cfg, db1, NULL, 0, &db2, &failed), 0);
+	ck_assert_ptr_eq(db2->zones[0], db1->zones[0]);
+	/* Broken: the old version keeps serving. */
+	write_file("r.zone", "@ 3600 IN SOA ns1 hostmaster 2 7200 3600 1209600 300\n@ NS\n");
+	ck_assert_int_eq(zonedb_build(&cfg, db2, NULL, 0, &db3, &failed), 0);
+	ck_assert_int_eq(failed, 1);
+	ck_assert_uint_eq(db3->n_zones, 1);
+	ck_assert_uint_eq(db3->zones[0]->serial, 1);
+	zonedb_free(db1);
+	zonedb_free(db2);
+	zonedb_free(db3);
+	cfg.zones = NULL;
+	cfg.n_zones = 0;
+	config_cleanup(&cfg);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("zone");
+	TCase *tc = tcase_create("zone");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, name_text_round_trip);
+	tcase_add_test(tc, name_unpack_rejects_loops_and_overflows);
+	tcase_add_test(tc, include_origin_ttl_and_escapes);
+	tcase_add_test(tc, include_loops_and_missing_files);
+	tcase_add_test(tc, every_mail_type_loads);
+	tcase_add_test(tc, zonedb_longest_match);
+	tcase_add_test(tc, reload_keeps_old_zone_when_new_is_broken);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
