@@ -98,6 +98,10 @@ ALLOWED = {
     # RFC 3225 §3 copies DO into responses; RFC 6891 §6.1.3 says a BADVERS
     # reply is only the header and an OPT: servers differ on DO there.
     "badvers-do": "DO bit in a BADVERS response (RFC 3225 §3, RFC 6891 §6.1.3)",
+    # RFC 4035 §3.2.2 makes copying CD a duty of recursive servers; §3.1.6
+    # calls CD "not relevant" to authoritative servers. NSD and Knot clear
+    # it, copying it (as mxdnsd does) is just as correct.
+    "cd": "CD bit copied or cleared by an authoritative server (RFC 4035 §3.1.6, §3.2.2)",
 }
 
 
@@ -372,6 +376,8 @@ def classify(query, a, b):
             rule = "chaos"
         elif k == "payload":
             rule = "payload"
+        elif k == "flags" and query.cd and flags_minus(a, b, {"CD"}):
+            rule = "cd"
         elif query.opcode != 0 and k == "rcode" and {a[k], b[k]} <= {"NOTIMP", "REFUSED"}:
             rule = "opcode"
         elif k == "question" and error and "" in (a[k], b[k]):
