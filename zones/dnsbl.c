@@ -1,47 +1,613 @@
-/* dnsbl: placeholder until the DNSBL store lands. */
+/* dnsbl: DNSBL zones answered from LMDB (RFC 5782).
+ *
+ * Three things live here:
+ *  - the process-wide registry of open environments: LMDB allows one
+ *    MDB_env per file per process, so zones on the same database share
+ *    one, reference counted (zones and worker read slots both hold refs);
+ *  - the per-worker read slots: one read transaction and cursor per
+ *    environment, renewed lazily and reset every few milliseconds so new
+ *    commits are seen and the writer can reuse old pages (STYLE.md #9);
+ *  - the lookup: query name -> typed keys -> entries -> answer, without
+ *    allocating and without keeping pointers into the map. */
 #include "dnsbl.h"
 
+#include "blkey.h"
+#include "blstore.h"
+#include "config.h"
 #include "errcode.h"
+#include "log.h"
+#include "zone.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_ENVS 64
+#define MAX_CACHED_LISTS 16
+#define RENEW_MS 5
+
+struct blenv {
+	char *path;
+	struct blstore *store;
+	int slot;
+	int refs;            /* zones + reader slots; under reg_lock */
+	_Atomic int zrefs;   /* zones only: 0 tells readers to let go */
+	_Atomic int resize_pending;
+	/* Held shared by every worker whose transaction is live, exclusively
+	 * to remap after the writer grew the file past our map
+	 * (mdb_env_set_mapsize requires no live transaction). */
+	pthread_rwlock_t maplock;
+};
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct blenv *reg[MAX_ENVS];
+
+struct dnsbl_zone {
+	struct blenv *env;
+	uint32_t *ids;
+	size_t n_lists;
+	uint32_t ttl;
+	struct config_acl *acl;
+	size_t n_acl;
+};
+
+struct rslot {
+	struct blenv *env;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	int active;
+	uint64_t since_ms;
+	/* Which key types each list holds, learnt once per transaction, so a
+	 * zone answers only the query forms its lists contain. */
+	struct {
+		uint32_t id;
+		uint8_t mask; /* 1 ip4, 2 ip6, 4 domain */
+	} types[MAX_CACHED_LISTS];
+	int n_types;
+};
+
+struct dnsbl_readers {
+	struct rslot s[MAX_ENVS];
+	uint64_t now_ms;
+};
+
+/* ---- registry ---- */
+
+static struct blenv *env_get(const char *path, char *err, size_t errlen)
+{
+	struct blenv *e = NULL;
+	int free_slot = -1;
+
+	pthread_mutex_lock(&reg_lock);
+	for (int i = 0; i < MAX_ENVS; i++) {
+		if (reg[i] && strcmp(reg[i]->path, path) == 0) {
+			e = reg[i];
+			e->refs++;
+			atomic_fetch_add(&e->zrefs, 1);
+			goto out;
+		}
+		if (!reg[i] && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0) {
+		snprintf(err, errlen, "%s: too many DNSBL databases (at most %d)", path, MAX_ENVS);
+		goto out;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL || (e->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	if (blstore_open(path, BLSTORE_RDONLY, &e->store, err, errlen) != 0)
+		goto fail;
+	pthread_rwlockattr_t attr;
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&e->maplock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	e->slot = free_slot;
+	e->refs = 1;
+	atomic_store(&e->zrefs, 1);
+	reg[free_slot] = e;
+	goto out;
+fail:
+	if (e)
+		free(e->path);
+	free(e);
+	e = NULL;
+out:
+	pthread_mutex_unlock(&reg_lock);
+	return e;
+}
+
+static void env_unref(struct blenv *e)
+{
+	pthread_mutex_lock(&reg_lock);
+	int last = --e->refs == 0;
+	if (last)
+		reg[e->slot] = NULL;
+	pthread_mutex_unlock(&reg_lock);
+	if (!last)
+		return;
+	blstore_close(e->store);
+	pthread_rwlock_destroy(&e->maplock);
+	free(e->path);
+	free(e);
+}
+
+static void env_ref(struct blenv *e)
+{
+	pthread_mutex_lock(&reg_lock);
+	e->refs++;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+/* ---- zones ---- */
 
 struct zone *dnsbl_zone_load(const struct config_dnsbl *cfg, char *err, size_t errlen)
 {
-	(void)cfg;
-	snprintf(err, errlen, "DNSBL zones are not implemented yet");
+	struct dnsbl_zone *bz = calloc(1, sizeof(*bz));
+	struct zone *z = NULL;
+	char *text = NULL;
+	size_t cap = 1024;
+	char e2[512];
+
+	if (bz == NULL)
+		goto oom;
+	bz->ttl = cfg->ttl;
+	bz->n_lists = cfg->n_lists;
+	if (cfg->n_lists == 0 || (bz->ids = calloc(cfg->n_lists, sizeof(*bz->ids))) == NULL) {
+		if (cfg->n_lists == 0) {
+			snprintf(err, errlen, "dnsbl %s: no list to serve", cfg->name);
+			goto fail;
+		}
+		goto oom;
+	}
+	for (size_t i = 0; i < cfg->n_lists; i++)
+		bz->ids[i] = blkey_list_id(cfg->lists[i]);
+	if (cfg->n_acl) {
+		bz->acl = calloc(cfg->n_acl, sizeof(*bz->acl));
+		if (bz->acl == NULL)
+			goto oom;
+		memcpy(bz->acl, cfg->acl, cfg->n_acl * sizeof(*bz->acl));
+		bz->n_acl = cfg->n_acl;
+	}
+
+	/* The apex: SOA and NS from the configuration, negative TTL as the
+	 * SOA minimum (RFC 2308 §4). */
+	for (size_t i = 0; i < cfg->n_ns; i++)
+		cap += strlen(cfg->ns[i]) + 32;
+	if ((text = malloc(cap)) == NULL)
+		goto oom;
+	size_t o = (size_t)snprintf(text, cap, "$TTL %u\n@ SOA %s %s %lu 3600 600 604800 %u\n",
+				    cfg->ttl, cfg->soa_mname, cfg->soa_rname,
+				    (unsigned long)time(NULL), cfg->neg_ttl);
+	for (size_t i = 0; i < cfg->n_ns && o < cap; i++)
+		o += (size_t)snprintf(text + o, cap - o, "@ NS %s%s\n", cfg->ns[i],
+				      cfg->ns[i][strlen(cfg->ns[i]) - 1] == '.' ? "" : ".");
+	z = zone_from_text(cfg->name, text, cfg->name, e2, sizeof(e2));
+	if (z == NULL) {
+		snprintf(err, errlen, "dnsbl %s: apex records: %s", cfg->name, e2);
+		goto fail;
+	}
+	bz->env = env_get(cfg->db, e2, sizeof(e2));
+	if (bz->env == NULL) {
+		snprintf(err, errlen, "dnsbl %s: %s", cfg->name, e2);
+		goto fail;
+	}
+	z->bl = bz;
+	free(text);
+	return z;
+oom:
+	snprintf(err, errlen, "dnsbl %s: out of memory", cfg->name);
+fail:
+	free(text);
+	if (z)
+		zone_unref(z); /* z->bl is not set yet */
+	dnsbl_zone_free(bz);
 	return NULL;
 }
 
 void dnsbl_zone_free(struct dnsbl_zone *bz)
 {
-	(void)bz;
+	if (bz == NULL)
+		return;
+	if (bz->env) {
+		atomic_fetch_sub(&bz->env->zrefs, 1);
+		env_unref(bz->env);
+	}
+	free(bz->ids);
+	free(bz->acl);
+	free(bz);
 }
+
+/* ---- readers ---- */
 
 struct dnsbl_readers *dnsbl_readers_new(void)
 {
-	return NULL;
+	return calloc(1, sizeof(struct dnsbl_readers));
+}
+
+static void slot_deactivate(struct rslot *s)
+{
+	if (!s->active)
+		return;
+	mdb_txn_reset(s->txn);
+	pthread_rwlock_unlock(&s->env->maplock);
+	s->active = 0;
+}
+
+static void slot_drop(struct rslot *s)
+{
+	if (!s->env)
+		return;
+	slot_deactivate(s);
+	if (s->cur)
+		mdb_cursor_close(s->cur);
+	if (s->txn)
+		mdb_txn_abort(s->txn);
+	env_unref(s->env);
+	memset(s, 0, sizeof(*s));
+}
+
+static void try_resize(struct blenv *e)
+{
+	if (pthread_rwlock_trywrlock(&e->maplock) != 0)
+		return;
+	if (atomic_load(&e->resize_pending)) {
+		/* 0: adopt the size the writer recorded in the file. */
+		int rc = mdb_env_set_mapsize(e->store->env, 0);
+		if (rc != 0)
+			log_err("%s: cannot remap the grown database: %s", e->path,
+				mdb_strerror(rc));
+		else
+			log_info("%s: database grew, remapped", e->path);
+		atomic_store(&e->resize_pending, 0);
+	}
+	pthread_rwlock_unlock(&e->maplock);
 }
 
 void dnsbl_readers_free(struct dnsbl_readers *r)
 {
-	(void)r;
+	if (r == NULL)
+		return;
+	for (int i = 0; i < MAX_ENVS; i++)
+		slot_drop(&r->s[i]);
+	free(r);
 }
 
 void dnsbl_readers_refresh(struct dnsbl_readers *r, uint64_t now_ms)
 {
-	(void)r;
-	(void)now_ms;
+	r->now_ms = now_ms;
+	for (int i = 0; i < MAX_ENVS; i++) {
+		struct rslot *s = &r->s[i];
+		if (!s->env)
+			continue;
+		if (atomic_load(&s->env->zrefs) == 0) {
+			slot_drop(s); /* no zone serves this database any more */
+			continue;
+		}
+		if (s->active && (now_ms - s->since_ms >= RENEW_MS ||
+				  atomic_load(&s->env->resize_pending)))
+			slot_deactivate(s);
+		if (!s->active && atomic_load(&s->env->resize_pending))
+			try_resize(s->env);
+	}
 }
 
 void dnsbl_readers_reset(struct dnsbl_readers *r)
 {
-	(void)r;
+	for (int i = 0; i < MAX_ENVS; i++)
+		if (r->s[i].env)
+			slot_deactivate(&r->s[i]);
+}
+
+/* The worker's live transaction on e, or NULL (SERVFAIL). Allocates only
+ * the first time this worker reads this database. */
+static struct rslot *slot_acquire(struct dnsbl_readers *r, struct blenv *e)
+{
+	struct rslot *s = &r->s[e->slot];
+	int rc;
+
+	if (s->env && s->env != e)
+		slot_drop(s); /* cannot happen while we hold a ref; be safe */
+	if (s->active)
+		return s;
+	if (atomic_load(&e->resize_pending))
+		try_resize(e);
+	if (pthread_rwlock_tryrdlock(&e->maplock) != 0)
+		return NULL; /* a remap is under way: a moment of SERVFAIL */
+	if (s->env == NULL) {
+		rc = mdb_txn_begin(e->store->env, NULL, MDB_RDONLY, &s->txn);
+		if (rc == 0 && (rc = mdb_cursor_open(s->txn, e->store->entries, &s->cur)) != 0) {
+			mdb_txn_abort(s->txn);
+			s->txn = NULL;
+		}
+		if (rc != 0)
+			goto fail;
+		env_ref(e);
+		s->env = e;
+	} else {
+		rc = mdb_txn_renew(s->txn);
+		if (rc == 0)
+			rc = mdb_cursor_renew(s->txn, s->cur);
+		if (rc != 0) {
+			/* Start afresh next time with a new transaction. */
+			pthread_rwlock_unlock(&e->maplock);
+			slot_drop(s);
+			if (rc == MDB_MAP_RESIZED)
+				atomic_store(&e->resize_pending, 1);
+			else
+				log_err("%s: read transaction: %s", e->path, mdb_strerror(rc));
+			return NULL;
+		}
+	}
+	s->active = 1;
+	s->since_ms = r->now_ms;
+	s->n_types = 0;
+	return s;
+fail:
+	pthread_rwlock_unlock(&e->maplock);
+	if (rc == MDB_MAP_RESIZED)
+		atomic_store(&e->resize_pending, 1);
+	else
+		log_err("%s: read transaction: %s", e->path, mdb_strerror(rc));
+	return NULL;
+}
+
+static uint8_t list_types(struct rslot *s, uint32_t id)
+{
+	for (int i = 0; i < s->n_types; i++)
+		if (s->types[i].id == id)
+			return s->types[i].mask;
+	static const uint8_t types[3] = {BLKEY_IP4, BLKEY_IP6, BLKEY_DOM};
+	uint8_t mask = 0;
+	for (int t = 0; t < 3; t++) {
+		uint8_t pre[BLKEY_HDR] = {(uint8_t)(id >> 24), (uint8_t)(id >> 16),
+					  (uint8_t)(id >> 8), (uint8_t)id, types[t]};
+		MDB_val k = {BLKEY_HDR, pre}, v;
+		if (mdb_cursor_get(s->cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size > BLKEY_HDR &&
+		    memcmp(k.mv_data, pre, BLKEY_HDR) == 0)
+			mask |= (uint8_t)(1 << t);
+	}
+	if (s->n_types < MAX_CACHED_LISTS) {
+		s->types[s->n_types].id = id;
+		s->types[s->n_types].mask = mask;
+		s->n_types++;
+	}
+	return mask;
+}
+
+/* ---- lookup ---- */
+
+static int net_match(const struct config_net *n, int family, const uint8_t *a)
+{
+	if (n->family != family)
+		return 0;
+	int bytes = n->prefix / 8, bits = n->prefix % 8;
+	if (memcmp(n->addr, a, (size_t)bytes) != 0)
+		return 0;
+	if (bits == 0)
+		return 1;
+	uint8_t m = (uint8_t)(0xFF << (8 - bits));
+	return (n->addr[bytes] & m) == (a[bytes] & m);
+}
+
+static enum config_acl_action acl_check(const struct dnsbl_zone *bz, const struct sockaddr *sa)
+{
+	int family;
+	const uint8_t *a;
+	if (bz->n_acl == 0 || sa == NULL)
+		return ACL_ALLOW;
+	if (sa->sa_family == AF_INET) {
+		family = AF_INET;
+		a = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		family = AF_INET6;
+		a = a6->s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			family = AF_INET;
+			a += 12;
+		}
+	} else {
+		return ACL_ALLOW;
+	}
+	for (size_t i = 0; i < bz->n_acl; i++)
+		if (net_match(&bz->acl[i].net, family, a))
+			return bz->acl[i].action;
+	return ACL_ALLOW;
+}
+
+static void add_code(struct dnsbl_answer *out, const uint8_t code[4])
+{
+	for (int i = 0; i < out->n_codes; i++)
+		if (memcmp(out->codes[i], code, 4) == 0)
+			return;
+	if (out->n_codes < DNSBL_MAX_CODES)
+		memcpy(out->codes[out->n_codes++], code, 4);
+}
+
+/* Renders the TXT template into RDATA strings of at most 255 bytes (RFC
+ * 1035 §3.3.14): "$" becomes the queried subject, "$$" a dollar sign, as
+ * rbldnsd does. Too long a text is cut at DNSBL_TXT_MAX. */
+static void render_txt(struct dnsbl_answer *out, const char *tpl, size_t tlen, const char *subj)
+{
+	uint8_t *t = out->txt;
+	size_t o = 0, lenpos = 0, cur = 0, slen = strlen(subj);
+	const size_t cap = DNSBL_TXT_MAX;
+
+#define PUTC(ch)                                                    \
+	do {                                                        \
+		if (cur == 255 || o == 0) {                         \
+			if (o + 2 > cap)                            \
+				goto done;                          \
+			lenpos = o++;                               \
+			t[lenpos] = 0;                              \
+			cur = 0;                                    \
+		}                                                   \
+		if (o + 1 > cap)                                    \
+			goto done;                                  \
+		t[o++] = (uint8_t)(ch);                             \
+		t[lenpos] = (uint8_t)++cur;                         \
+	} while (0)
+
+	for (size_t i = 0; i < tlen; i++) {
+		if (tpl[i] == '$') {
+			if (i + 1 < tlen && tpl[i + 1] == '$') {
+				PUTC('$');
+				i++;
+				continue;
+			}
+			for (size_t j = 0; j < slen; j++)
+				PUTC(subj[j]);
+			continue;
+		}
+		PUTC(tpl[i]);
+	}
+#undef PUTC
+done:
+	out->txt_len = (uint16_t)o;
+}
+
+static void set_listed_code(struct dnsbl_answer *out, uint8_t last, const char *why, int want_txt)
+{
+	const uint8_t code[4] = {127, last >= 254 ? 255 : 0, last >= 254 ? 255 : 0, last};
+	out->status = DNSBL_LISTED;
+	add_code(out, code);
+	if (want_txt && out->txt_len == 0)
+		render_txt(out, why, strlen(why), "");
 }
 
 void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
 		  size_t rel_len, int rel_labels, const struct sockaddr *client, uint64_t now,
 		  int want_txt, struct dnsbl_answer *out)
 {
-	out->status = DNSBL_SERVFAIL;
+	uint8_t a4[4], a6[16], wire[NAME_MAXLEN + 1];
+	char subj[NAME_MAXLEN * 4 + 1];
+	int n4 = -1, n6 = -1, force = 0;
+
+	out->status = DNSBL_NXDOMAIN;
+	out->n_codes = 0;
+	out->txt_len = 0;
+	out->ttl = bz->ttl;
+
+	switch (acl_check(bz, client)) {
+	case ACL_REFUSE:
+		out->status = DNSBL_REFUSED;
+		return;
+	case ACL_DENY_CODE:
+		if (rel_len)
+			set_listed_code(out, 254, "Query refused", want_txt);
+		else
+			out->status = DNSBL_NODATA;
+		return;
+	case ACL_QUOTA_CODE:
+		if (rel_len)
+			set_listed_code(out, 255, "Query quota exceeded", want_txt);
+		else
+			out->status = DNSBL_NODATA;
+		return;
+	case ACL_ALLOW:
+		break;
+	}
+	if (rel_len == 0 || rel_len > NAME_MAXLEN - 1) {
+		out->status = rel_len == 0 ? DNSBL_NODATA : DNSBL_NXDOMAIN;
+		return;
+	}
+	if (rel_labels <= 4)
+		n4 = blkey_parse_ip4(rel, rel_len, rel_labels, a4);
+	if (rel_labels <= 32)
+		n6 = blkey_parse_ip6(rel, rel_len, rel_labels, a6);
+	memcpy(wire, rel, rel_len);
+	wire[rel_len] = 0;
+
+	/* RFC 5782 §5: the test points answer the same whatever the data. */
+	static const uint8_t v6mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+	if (n4 == 4 && a4[0] == 127 && a4[1] == 0 && a4[2] == 0 && (a4[3] == 1 || a4[3] == 2)) {
+		if (a4[3] == 1)
+			return;
+		force = 1;
+	}
+	if (n6 == 32 && memcmp(a6, v6mapped, 12) == 0 && a6[12] == 127 && a6[13] == 0 &&
+	    a6[14] == 0 && (a6[15] == 1 || a6[15] == 2)) {
+		if (a6[15] == 1)
+			return;
+		force = 1;
+	}
+	if (rel_labels == 1 && rel[0] == 7 && memcmp(rel + 1, "invalid", 7) == 0)
+		return;
+	if (rel_labels == 1 && rel[0] == 4 && memcmp(rel + 1, "test", 4) == 0)
+		force = 1;
+
+	struct rslot *s = slot_acquire(r, bz->env);
+	if (s == NULL) {
+		out->status = DNSBL_SERVFAIL;
+		return;
+	}
+	int exists = 0;
+	for (size_t i = 0; i < bz->n_lists; i++) {
+		uint32_t id = bz->ids[i];
+		uint8_t types = list_types(s, id);
+		struct blstore_hit hit;
+		int rc = 0, any = 0;
+		if ((types & 1) && n4 == 4) {
+			rc = blstore_match_ip(s->cur, id, BLKEY_IP4, a4, 32, now, &hit);
+			if (rc == 0 && hit.what == BLM_LISTED)
+				inet_ntop(AF_INET, a4, subj, sizeof(subj)), any = 1;
+		}
+		if (rc == 0 && !any && (types & 2) && n6 == 32) {
+			rc = blstore_match_ip(s->cur, id, BLKEY_IP6, a6, 128, now, &hit);
+			if (rc == 0 && hit.what == BLM_LISTED)
+				inet_ntop(AF_INET6, a6, subj, sizeof(subj)), any = 1;
+		}
+		if (rc == 0 && !any && (types & 4)) {
+			rc = blstore_match_domain(s->cur, id, wire, now, &hit);
+			if (rc == 0 && hit.what == BLM_LISTED) {
+				int n = name_to_text(wire, subj, sizeof(subj));
+				if (n > 1)
+					subj[n - 1] = 0; /* no final dot, as rbldnsd */
+				any = 1;
+			}
+		}
+		if (rc != 0) {
+			out->status = DNSBL_SERVFAIL;
+			return;
+		}
+		if (any) {
+			out->status = DNSBL_LISTED;
+			for (int c = 0; c < hit.val.n_codes; c++)
+				add_code(out, hit.val.codes[c]);
+			if (want_txt && out->txt_len == 0 && hit.val.reason_len)
+				render_txt(out, hit.val.reason, hit.val.reason_len, subj);
+			continue;
+		}
+		if (exists || out->status == DNSBL_LISTED)
+			continue;
+		/* RFC 8020: a name with listings below it exists (NODATA). */
+		if ((types & 1) && n4 > 0 && n4 < 4)
+			rc = blstore_ip_exists(s->cur, id, BLKEY_IP4, a4, 8 * n4, now, &exists);
+		if (rc == 0 && !exists && (types & 2) && n6 > 0 && n6 < 32)
+			rc = blstore_ip_exists(s->cur, id, BLKEY_IP6, a6, 4 * n6, now, &exists);
+		if (rc == 0 && !exists && (types & 4))
+			rc = blstore_domain_below(s->cur, id, wire, &exists);
+		if (rc != 0) {
+			out->status = DNSBL_SERVFAIL;
+			return;
+		}
+	}
+	if (out->status != DNSBL_LISTED && force) {
+		static const uint8_t two[4] = {127, 0, 0, 2};
+		out->status = DNSBL_LISTED;
+		add_code(out, two);
+		if (want_txt)
+			render_txt(out, "RFC 5782 test point", 19, "");
+	}
+	if (out->status != DNSBL_LISTED && exists)
+		out->status = DNSBL_NODATA;
 }

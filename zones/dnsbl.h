@@ -54,7 +54,9 @@ void dnsbl_readers_reset(struct dnsbl_readers *r);
 
 /* rel: the lowercased wire labels of the query name below the apex (no
  * root label), rel_len bytes, rel_labels labels; rel_len 0 is the apex.
- * want_txt: fill txt (TXT or ANY queries). Never allocates. */
+ * want_txt: fill txt (TXT or ANY queries). now: Unix seconds, for expiry.
+ * Never allocates (except the first read transaction a worker opens on a
+ * database). */
 void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
 		  size_t rel_len, int rel_labels, const struct sockaddr *client, uint64_t now,
 		  int want_txt, struct dnsbl_answer *out);

@@ -1,0 +1,605 @@
+/* blstore: the DNSBL listing database (see blstore.h). */
+#include "blstore.h"
+
+#include "errcode.h"
+#include "log.h"
+#include "name.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* The daemon maps this much address space read-only, so a database that
+ * the tool grows stays inside the daemon's map (MDB_MAP_RESIZED is then
+ * rare); it costs address space only, never memory. */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define READER_MAPSIZE ((size_t)1 << 38)
+#define MAX_MAPSIZE ((size_t)1 << 40)
+#else
+#define READER_MAPSIZE ((size_t)1 << 30)
+#define MAX_MAPSIZE ((size_t)1 << 31)
+#endif
+#define MIN_MAPSIZE ((size_t)64 << 20)
+#define MAX_READERS 1024
+
+static void be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+int blval_encode(const struct blval *v, uint8_t *out, size_t cap)
+{
+	size_t need = 3 + (size_t)v->n_codes * 4 + 8 + 2 + v->reason_len;
+	if (v->flags & BLVAL_EXPIRES)
+		need += 8;
+	if (v->flags & BLVAL_SOURCE)
+		need += 1 + (size_t)v->source_len;
+	if (need > cap || v->n_codes > BLVAL_MAX_CODES)
+		return MX_ESPACE;
+	size_t o = 0;
+	out[o++] = BLVAL_VERSION;
+	out[o++] = v->flags;
+	out[o++] = v->n_codes;
+	memcpy(out + o, v->codes, (size_t)v->n_codes * 4);
+	o += (size_t)v->n_codes * 4;
+	be64(out + o, v->listed_at);
+	o += 8;
+	if (v->flags & BLVAL_EXPIRES) {
+		be64(out + o, v->expires);
+		o += 8;
+	}
+	out[o++] = (uint8_t)(v->reason_len >> 8);
+	out[o++] = (uint8_t)v->reason_len;
+	if (v->reason_len)
+		memcpy(out + o, v->reason, v->reason_len);
+	o += v->reason_len;
+	if (v->flags & BLVAL_SOURCE) {
+		out[o++] = v->source_len;
+		if (v->source_len)
+			memcpy(out + o, v->source, v->source_len);
+		o += v->source_len;
+	}
+	return (int)o;
+}
+
+int blval_decode(const uint8_t *buf, size_t len, struct blval *v)
+{
+	size_t o = 3;
+	memset(v, 0, sizeof(*v));
+	if (len < 3 + 8 + 2 || buf[0] != BLVAL_VERSION || buf[2] > BLVAL_MAX_CODES)
+		return MX_EMALFORMED;
+	v->flags = buf[1];
+	v->n_codes = buf[2];
+	if (o + (size_t)v->n_codes * 4 + 8 + 2 > len)
+		return MX_EMALFORMED;
+	memcpy(v->codes, buf + o, (size_t)v->n_codes * 4);
+	o += (size_t)v->n_codes * 4;
+	v->listed_at = rd64(buf + o);
+	o += 8;
+	if (v->flags & BLVAL_EXPIRES) {
+		if (o + 8 + 2 > len)
+			return MX_EMALFORMED;
+		v->expires = rd64(buf + o);
+		o += 8;
+	}
+	v->reason_len = (uint16_t)(buf[o] << 8 | buf[o + 1]);
+	o += 2;
+	if (o + v->reason_len > len)
+		return MX_EMALFORMED;
+	v->reason = (const char *)buf + o;
+	o += v->reason_len;
+	if (v->flags & BLVAL_SOURCE) {
+		if (o + 1 > len || o + 1 + buf[o] > len)
+			return MX_EMALFORMED;
+		v->source_len = buf[o];
+		v->source = (const char *)buf + o + 1;
+		o += 1 + (size_t)v->source_len;
+	}
+	return o == len ? 0 : MX_EMALFORMED;
+}
+
+int blstore_err(int rc)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == MDB_NOTFOUND)
+		return MX_ENOTFOUND;
+	if (rc == MDB_MAP_FULL)
+		return MX_ELIMIT;
+	if (rc > 0 && rc < 1000)
+		return -rc; /* LMDB passes errno values through */
+	return MX_EDB;
+}
+
+static int check_schema(struct blstore *s, MDB_txn *txn, int create, char *err, size_t errlen)
+{
+	MDB_val k = {6, "schema"}, v;
+	uint8_t buf[4];
+	int rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND && create) {
+		be32(buf, BLSTORE_SCHEMA);
+		v.mv_size = 4;
+		v.mv_data = buf;
+		rc = mdb_put(txn, s->meta, &k, &v, 0);
+		if (rc != 0) {
+			snprintf(err, errlen, "%s: cannot write the schema record: %s", s->path,
+				 mdb_strerror(rc));
+			return blstore_err(rc);
+		}
+		return 0;
+	}
+	if (rc != 0 || v.mv_size != 4) {
+		snprintf(err, errlen, "%s: not an mxdns listing database (no schema record)",
+			 s->path);
+		return MX_ESCHEMA;
+	}
+	uint32_t ver = rd32(v.mv_data);
+	if (ver != BLSTORE_SCHEMA) {
+		snprintf(err, errlen,
+			 "%s: database schema version %u, this mxdns reads version %u%s", s->path,
+			 ver, BLSTORE_SCHEMA,
+			 ver > BLSTORE_SCHEMA ? " (written by a newer mxdns: upgrade)" : "");
+		return MX_ESCHEMA;
+	}
+	return 0;
+}
+
+int blstore_open(const char *path, int flags, struct blstore **out, char *err, size_t errlen)
+{
+	struct blstore *s = calloc(1, sizeof(*s));
+	MDB_txn *txn = NULL;
+	int rc = -ENOMEM, mrc;
+	int rdonly = flags & BLSTORE_RDONLY;
+	struct stat st;
+
+	*out = NULL;
+	if (s == NULL || (s->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	s->flags = flags;
+	if (!(flags & BLSTORE_CREATE) && stat(path, &st) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s (create it with `mxdns bl add` or `import`)", path,
+			 strerror(errno));
+		goto fail;
+	}
+	size_t mapsize = MIN_MAPSIZE;
+	if (rdonly)
+		mapsize = READER_MAPSIZE;
+	else if (stat(path, &st) == 0 && (size_t)st.st_size * 2 > mapsize)
+		mapsize = (size_t)st.st_size * 2;
+	if ((mrc = mdb_env_create(&s->env)) != 0 || (mrc = mdb_env_set_maxdbs(s->env, 4)) != 0 ||
+	    (mrc = mdb_env_set_maxreaders(s->env, MAX_READERS)) != 0 ||
+	    (mrc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
+		goto mdb_fail;
+	unsigned int eflags = MDB_NOSUBDIR;
+	if (rdonly)
+		eflags |= MDB_RDONLY | MDB_NOTLS;
+	if ((mrc = mdb_env_open(s->env, path, eflags, 0644)) != 0)
+		goto mdb_fail;
+	if ((mrc = mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0, &txn)) != 0)
+		goto mdb_fail;
+	unsigned int dflags = rdonly ? 0 : MDB_CREATE;
+	if ((mrc = mdb_dbi_open(txn, "meta", dflags, &s->meta)) != 0) {
+		if (mrc == MDB_NOTFOUND) {
+			snprintf(err, errlen, "%s: not an mxdns listing database (no meta)", path);
+			rc = MX_ESCHEMA;
+			goto fail;
+		}
+		goto mdb_fail;
+	}
+	if ((rc = check_schema(s, txn, !rdonly, err, errlen)) != 0)
+		goto fail;
+	if ((mrc = mdb_dbi_open(txn, "entries", dflags, &s->entries)) != 0)
+		goto mdb_fail;
+	/* Committing (even a read-only txn) keeps the DBI handles open. */
+	mrc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (mrc != 0)
+		goto mdb_fail;
+	*out = s;
+	return 0;
+
+mdb_fail:
+	snprintf(err, errlen, "%s: %s", path, mdb_strerror(mrc));
+	rc = blstore_err(mrc);
+fail:
+	if (txn)
+		mdb_txn_abort(txn);
+	blstore_close(s);
+	return rc;
+}
+
+void blstore_close(struct blstore *s)
+{
+	if (s == NULL)
+		return;
+	if (s->env)
+		mdb_env_close(s->env);
+	free(s->path);
+	free(s);
+}
+
+/* ---- lists ---- */
+
+static size_t list_key(uint8_t *buf, size_t cap, const char *name)
+{
+	return (size_t)snprintf((char *)buf, cap, "list:%s", name);
+}
+
+static int decode_list(const MDB_val *v, struct blstore_list *out)
+{
+	if (v->mv_size < 16)
+		return MX_EMALFORMED;
+	const uint8_t *p = v->mv_data;
+	out->id = rd32(p);
+	out->ttl = rd32(p + 4);
+	out->created = rd64(p + 8);
+	return 0;
+}
+
+int blstore_list_get(MDB_txn *txn, const struct blstore *s, const char *name,
+		     struct blstore_list *out)
+{
+	uint8_t kb[300];
+	if (strlen(name) > 250 || name[0] == 0)
+		return MX_EINVAL;
+	MDB_val k = {list_key(kb, sizeof(kb), name), kb}, v;
+	int rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc != 0)
+		return blstore_err(rc);
+	return decode_list(&v, out);
+}
+
+int blstore_list_put(MDB_txn *txn, const struct blstore *s, const char *name,
+		     const struct blstore_list *l)
+{
+	uint8_t kb[300], vb[16];
+	MDB_val k = {list_key(kb, sizeof(kb), name), kb}, v = {16, vb};
+	be32(vb, l->id);
+	be32(vb + 4, l->ttl);
+	be64(vb + 8, l->created);
+	return blstore_err(mdb_put(txn, s->meta, &k, &v, 0));
+}
+
+int blstore_list_ensure(MDB_txn *txn, const struct blstore *s, const char *name,
+			struct blstore_list *out)
+{
+	int rc = blstore_list_get(txn, s, name, out);
+	if (rc != MX_ENOTFOUND)
+		return rc;
+	uint8_t ib[16];
+	out->id = blkey_list_id(name);
+	out->ttl = 0;
+	out->created = (uint64_t)time(NULL);
+	memcpy(ib, "id:", 3);
+	be32(ib + 3, out->id);
+	MDB_val k = {7, ib}, v = {strlen(name), (void *)name};
+	rc = mdb_put(txn, s->meta, &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST)
+		return MX_EEXIST; /* another name hashes to this id */
+	if (rc != 0)
+		return blstore_err(rc);
+	return blstore_list_put(txn, s, name, out);
+}
+
+int blstore_list_each(MDB_txn *txn, const struct blstore *s,
+		      int (*fn)(void *arg, const char *name, const struct blstore_list *l),
+		      void *arg)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = {5, "list:"}, v;
+	char name[300];
+	int rc = mdb_cursor_open(txn, s->meta, &c);
+	if (rc != 0)
+		return blstore_err(rc);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct blstore_list l;
+		if (k.mv_size < 5 || memcmp(k.mv_data, "list:", 5) != 0 || k.mv_size - 5 >= sizeof(name))
+			break;
+		memcpy(name, (char *)k.mv_data + 5, k.mv_size - 5);
+		name[k.mv_size - 5] = 0;
+		if (decode_list(&v, &l) != 0)
+			continue;
+		int r = fn(arg, name, &l);
+		if (r != 0) {
+			mdb_cursor_close(c);
+			return r;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : blstore_err(rc);
+}
+
+int blstore_list_clear(MDB_txn *txn, const struct blstore *s, uint32_t id, size_t *n_deleted)
+{
+	MDB_cursor *c = NULL;
+	uint8_t pre[4];
+	be32(pre, id);
+	MDB_val k = {4, pre}, v;
+	size_t n = 0;
+	int rc = mdb_cursor_open(txn, s->entries, &c);
+	if (rc != 0)
+		return blstore_err(rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size >= 4 && memcmp(k.mv_data, pre, 4) == 0) {
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+		n++;
+		/* After a delete, MDB_NEXT yields the item that took its place. */
+		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (n_deleted)
+		*n_deleted = n;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : blstore_err(rc);
+}
+
+/* ---- lookups ---- */
+
+static int expired(const struct blval *v, uint64_t now)
+{
+	return now && (v->flags & BLVAL_EXPIRES) && v->expires <= now;
+}
+
+/* Common leading bits of a and b (bytes long). */
+static int common_bits(const uint8_t *a, const uint8_t *b, int bytes)
+{
+	for (int i = 0; i < bytes; i++) {
+		uint8_t x = a[i] ^ b[i];
+		if (x) {
+			int n = 8 * i;
+			while (!(x & 0x80)) {
+				x <<= 1;
+				n++;
+			}
+			return n;
+		}
+	}
+	return bytes * 8;
+}
+
+/* The greatest key <= probe (the cursor is left on it). */
+static int seek_le(MDB_cursor *c, const uint8_t *probe, size_t plen, MDB_val *k, MDB_val *v)
+{
+	k->mv_size = plen;
+	k->mv_data = (void *)probe;
+	int rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+	if (rc == 0 && k->mv_size == plen && memcmp(k->mv_data, probe, plen) == 0)
+		return 0;
+	if (rc == MDB_NOTFOUND)
+		return mdb_cursor_get(c, k, v, MDB_LAST);
+	if (rc != 0)
+		return rc;
+	return mdb_cursor_get(c, k, v, MDB_PREV);
+}
+
+/* Why this finds the longest match: every prefix (N, l) containing A is a
+ * key <= (A & mask(p), p) for p >= l. Take the greatest key K = (n, l) <=
+ * that probe. If K contains A, no longer prefix containing A can exist
+ * (its key would lie between K and the probe). If not, let c be the number
+ * of leading bits A and n share: a prefix containing A that sorts before K
+ * is at most c bits long, so seek again at (A & mask(c), c). Each round
+ * shortens the probe; in practice one or two seeks. Expired entries are
+ * skipped the same way (continue below their length). */
+int blstore_match_ip(MDB_cursor *c, uint32_t id, int type, const uint8_t *addr, int maxplen,
+		     uint64_t now, struct blstore_hit *hit)
+{
+	uint8_t probe[BLKEY_HDR + 17];
+	int bytes = type == BLKEY_IP4 ? 4 : 16;
+	int p = maxplen;
+	MDB_val k, v;
+
+	hit->what = BLM_NONE;
+	while (p >= 0) {
+		size_t klen = blkey_ip(probe, id, type, addr, p);
+		int rc = seek_le(c, probe, klen, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			return 0;
+		if (rc != 0)
+			return blstore_err(rc);
+		const uint8_t *kb = k.mv_data;
+		if (k.mv_size != klen || memcmp(kb, probe, BLKEY_HDR) != 0)
+			return 0; /* nothing of this list and type at or before */
+		int l = kb[BLKEY_HDR + bytes];
+		int cb = common_bits(kb + BLKEY_HDR, addr, bytes);
+		if (l > bytes * 8)
+			return MX_EMALFORMED;
+		if (cb >= l) { /* K contains A */
+			struct blval val;
+			if (blval_decode(v.mv_data, v.mv_size, &val) != 0)
+				return MX_EMALFORMED;
+			if (expired(&val, now)) {
+				p = l - 1;
+				continue;
+			}
+			hit->what = (val.flags & BLVAL_EXCLUDE) ? BLM_EXCLUDED : BLM_LISTED;
+			hit->val = val;
+			hit->key = kb;
+			hit->key_len = k.mv_size;
+			return 0;
+		}
+		p = cb < p ? cb : p - 1;
+	}
+	return 0;
+}
+
+int blstore_ip_exists(MDB_cursor *c, uint32_t id, int type, const uint8_t *addr, int plen,
+		      uint64_t now, int *exists)
+{
+	uint8_t probe[BLKEY_HDR + 17];
+	int bytes = type == BLKEY_IP4 ? 4 : 16;
+	size_t klen = blkey_ip(probe, id, type, addr, plen);
+	MDB_val k = {klen, probe}, v;
+	struct blstore_hit hit;
+
+	*exists = 0;
+	probe[klen - 1] = 0; /* (A/plen, 0): before every entry inside the prefix */
+	int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return blstore_err(rc);
+	if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, probe, BLKEY_HDR) == 0 &&
+	    common_bits((const uint8_t *)k.mv_data + BLKEY_HDR, probe + BLKEY_HDR, bytes) >= plen) {
+		*exists = 1;
+		return 0;
+	}
+	rc = blstore_match_ip(c, id, type, addr, plen, now, &hit);
+	if (rc != 0)
+		return rc;
+	*exists = hit.what == BLM_LISTED;
+	return 0;
+}
+
+/* The reversed-label form of wire: labels top-down each followed by 0.
+ * ends[i] is the length after the i-th label from the top. */
+static int reverse_labels(uint32_t id, const uint8_t *wire, uint8_t *key, size_t *ends, int *n)
+{
+	int len = blkey_domain(key, id, wire, BLKEY_EXACT);
+	if (len < 0)
+		return len;
+	*n = 0;
+	for (int i = BLKEY_HDR; i < len - 1; i++)
+		if (key[i] == 0)
+			ends[(*n)++] = (size_t)i + 1;
+	return len;
+}
+
+static int get_entry(MDB_cursor *c, const uint8_t *key, size_t len, uint64_t now,
+		     struct blstore_hit *hit)
+{
+	MDB_val k = {len, (void *)key}, v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return blstore_err(rc);
+	struct blval val;
+	if (blval_decode(v.mv_data, v.mv_size, &val) != 0)
+		return MX_EMALFORMED;
+	if (expired(&val, now))
+		return 0;
+	hit->what = (val.flags & BLVAL_EXCLUDE) ? BLM_EXCLUDED : BLM_LISTED;
+	hit->val = val;
+	hit->key = k.mv_data;
+	hit->key_len = k.mv_size;
+	return 0;
+}
+
+int blstore_match_domain(MDB_cursor *c, uint32_t id, const uint8_t *wire, uint64_t now,
+			 struct blstore_hit *hit)
+{
+	uint8_t key[BLKEY_MAX];
+	size_t ends[NAME_MAXLABELS + 1];
+	int n;
+
+	hit->what = BLM_NONE;
+	int len = reverse_labels(id, wire, key, ends, &n);
+	if (len < 0)
+		return 0; /* a name the codec cannot hold is listed nowhere */
+	int rc = get_entry(c, key, (size_t)len, now, hit);
+	if (rc != 0 || hit->what != BLM_NONE)
+		return rc;
+	/* Wildcards from the parent up: the deepest wins. */
+	for (int i = n - 2; i >= 0; i--) {
+		key[ends[i]] = BLKEY_WILD;
+		rc = get_entry(c, key, ends[i] + 1, now, hit);
+		if (rc != 0 || hit->what != BLM_NONE)
+			return rc;
+	}
+	return 0;
+}
+
+int blstore_domain_below(MDB_cursor *c, uint32_t id, const uint8_t *wire, int *exists)
+{
+	uint8_t key[BLKEY_MAX];
+	size_t ends[NAME_MAXLABELS + 1];
+	int n;
+
+	*exists = 0;
+	int len = reverse_labels(id, wire, key, ends, &n);
+	if (len < 0)
+		return 0;
+	key[len - 1] = BLKEY_EXACT + 1; /* past the name's own entries */
+	MDB_val k = {(size_t)len, key}, v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return blstore_err(rc);
+	*exists = k.mv_size > (size_t)len && memcmp(k.mv_data, key, (size_t)len - 1) == 0;
+	return 0;
+}
+
+/* ---- writing ---- */
+
+int blstore_write(struct blstore *s, int (*fn)(MDB_txn *txn, void *arg), void *arg, char *err,
+		  size_t errlen)
+{
+	for (;;) {
+		MDB_txn *txn = NULL;
+		int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+		if (rc != 0) {
+			snprintf(err, errlen, "%s: %s", s->path, mdb_strerror(rc));
+			return blstore_err(rc);
+		}
+		int full = 0;
+		rc = fn(txn, arg);
+		if (rc == MX_ELIMIT) {
+			full = 1;
+			mdb_txn_abort(txn);
+		} else if (rc != 0) {
+			mdb_txn_abort(txn);
+			return rc;
+		} else {
+			int mrc = mdb_txn_commit(txn);
+			if (mrc == MDB_MAP_FULL) {
+				full = 1;
+			} else if (mrc != 0) {
+				snprintf(err, errlen, "%s: commit: %s", s->path, mdb_strerror(mrc));
+				return blstore_err(mrc);
+			} else {
+				return 0;
+			}
+		}
+		if (!full)
+			return 0;
+		/* No transaction of ours is active now, which mdb_env_set_mapsize
+		 * requires; the aborted one left committed data untouched. */
+		MDB_envinfo info;
+		mdb_env_info(s->env, &info);
+		size_t next = info.me_mapsize * 2;
+		if (next > MAX_MAPSIZE || mdb_env_set_mapsize(s->env, next) != 0) {
+			snprintf(err, errlen, "%s: database full at %zu bytes", s->path,
+				 info.me_mapsize);
+			return MX_ELIMIT;
+		}
+		log_debug("%s: map grown to %zu bytes", s->path, next);
+	}
+}

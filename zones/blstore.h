@@ -1,0 +1,134 @@
+/* blstore: the DNSBL listing database in LMDB.
+ *
+ * One environment (a single file, MDB_NOSUBDIR) holds two databases:
+ *   "meta":    "schema" -> u32 version; "list:NAME" -> struct blstore_list
+ *              record; "id:ID" -> NAME (so ids are unique).
+ *   "entries": blkey keys (list id, type, address/prefix or domain) ->
+ *              blval values (codes, reason, times, source).
+ * The daemon opens it read-only; mxdns bl is the one writer. Every change
+ * (an add, a whole import, a list replacement) is one write transaction,
+ * so readers see the old or the new state, never a mix.
+ *
+ * Values (blval), compact and versioned:
+ *   [version=1][flags][n_codes] n_codes*[a.b.c.d] [listed_at: u64 BE]
+ *   [expires: u64 BE if BLVAL_EXPIRES] [reason_len: u16 BE][reason]
+ *   [source_len: u8][source] if BLVAL_SOURCE
+ * The reason is rbldnsd's TXT template: "$" is the queried address or
+ * name, "$$" a literal dollar sign. */
+#ifndef MXDNS_BLSTORE_H
+#define MXDNS_BLSTORE_H
+
+#include "blkey.h"
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BLSTORE_SCHEMA 1
+#define BLVAL_VERSION 1
+
+enum {
+	BLVAL_EXCLUDE = 1 << 0, /* "!" entry: carves its prefix/name out */
+	BLVAL_EXPIRES = 1 << 1,
+	BLVAL_SOURCE = 1 << 2,
+};
+
+#define BLVAL_MAX_CODES 8
+#define BLVAL_MAX (3 + BLVAL_MAX_CODES * 4 + 16 + 2 + 65535 + 1 + 255)
+
+struct blval {
+	uint8_t flags;
+	uint8_t n_codes;
+	uint8_t codes[BLVAL_MAX_CODES][4];
+	uint64_t listed_at, expires; /* Unix seconds; expires 0 = never */
+	const char *reason;          /* not NUL-terminated; may point into the map */
+	uint16_t reason_len;
+	const char *source;
+	uint8_t source_len;
+};
+
+/* Encodes v into out (cap bytes). Returns the length or MX_ESPACE. */
+int blval_encode(const struct blval *v, uint8_t *out, size_t cap);
+/* Decodes; reason/source point into buf. Returns 0 or MX_EMALFORMED. */
+int blval_decode(const uint8_t *buf, size_t len, struct blval *v);
+
+enum { BLSTORE_RDONLY = 1, BLSTORE_CREATE = 2 };
+
+struct blstore {
+	MDB_env *env;
+	MDB_dbi meta, entries;
+	int flags;
+	char *path;
+};
+
+/* Opens the database at path. BLSTORE_RDONLY (the daemon): MDB_RDONLY |
+ * MDB_NOTLS, a large virtual map so a growing file rarely needs a remap.
+ * Otherwise read-write (the tool), creating the file and its schema record
+ * with BLSTORE_CREATE. Refuses a schema other than ours (MX_ESCHEMA).
+ * Errors: MX_EDB, MX_ESCHEMA, -errno; err names the path. */
+int blstore_open(const char *path, int flags, struct blstore **out, char *err, size_t errlen);
+void blstore_close(struct blstore *s);
+
+/* A list's record in meta. */
+struct blstore_list {
+	uint32_t id;
+	uint32_t ttl;     /* from an imported $TTL; 0 = the zone's */
+	uint64_t created; /* Unix seconds */
+};
+
+/* Looks up a list by name in txn. Returns 0, MX_ENOTFOUND, MX_EDB. */
+int blstore_list_get(MDB_txn *txn, const struct blstore *s, const char *name,
+		     struct blstore_list *out);
+/* Creates the list if absent (write txn). Refuses (MX_EEXIST) a name whose
+ * id collides with another list's. */
+int blstore_list_ensure(MDB_txn *txn, const struct blstore *s, const char *name,
+			struct blstore_list *out);
+/* Updates a list record (ttl). */
+int blstore_list_put(MDB_txn *txn, const struct blstore *s, const char *name,
+		     const struct blstore_list *l);
+/* Calls fn for each list (name, record). */
+int blstore_list_each(MDB_txn *txn, const struct blstore *s,
+		      int (*fn)(void *arg, const char *name, const struct blstore_list *l),
+		      void *arg);
+/* Deletes every entry of list id (write txn); *n_deleted counts them. */
+int blstore_list_clear(MDB_txn *txn, const struct blstore *s, uint32_t id, size_t *n_deleted);
+
+/* The outcome of matching one key. */
+enum blmatch { BLM_NONE = 0, BLM_LISTED, BLM_EXCLUDED };
+
+struct blstore_hit {
+	enum blmatch what;
+	struct blval val;  /* valid until the txn ends */
+	const uint8_t *key; /* the matching entry's key (in the map) */
+	size_t key_len;
+};
+
+/* Longest-prefix match of an address (type BLKEY_IP4 or _IP6) among the
+ * entries of list id whose prefix length is <= maxplen, skipping entries
+ * expired at now (now 0: skip none). A few cursor seeks: see blstore.c.
+ * Returns 0 (hit->what says what matched) or MX_EDB/MX_EMALFORMED. */
+int blstore_match_ip(MDB_cursor *c, uint32_t id, int type, const uint8_t *addr, int maxplen,
+		     uint64_t now, struct blstore_hit *hit);
+/* Whether any entry of list id lies within the prefix (addr, plen) or
+ * covers it: the name of a partial address exists (RFC 8020). */
+int blstore_ip_exists(MDB_cursor *c, uint32_t id, int type, const uint8_t *addr, int plen,
+		      uint64_t now, int *exists);
+/* Domain match: the exact name, else the deepest "*." wildcard above it.
+ * wire: lowercased wire name. */
+int blstore_match_domain(MDB_cursor *c, uint32_t id, const uint8_t *wire, uint64_t now,
+			 struct blstore_hit *hit);
+/* Whether any entry lies strictly below the name (RFC 8020 NODATA). */
+int blstore_domain_below(MDB_cursor *c, uint32_t id, const uint8_t *wire, int *exists);
+
+/* Write side: runs fn(txn, arg) in one write transaction and commits.
+ * When the map is full (MDB_MAP_FULL) the transaction is aborted, the map
+ * doubled, and fn run again from the start; committed data is never lost.
+ * fn returns 0 to commit or an error code to abort. */
+int blstore_write(struct blstore *s, int (*fn)(MDB_txn *txn, void *arg), void *arg, char *err,
+		  size_t errlen);
+
+/* Maps an LMDB return code to ours (MDB_NOTFOUND -> MX_ENOTFOUND, others
+ * -> MX_EDB unless it is an errno). */
+int blstore_err(int rc);
+
+#endif
