@@ -166,8 +166,10 @@ static void zone_load(yaml_document_t *d, yaml_node_t *zd, struct zone *z)
 				e->text = calloc(1, 1);
 				for (yaml_node_item_t *s = v->data.sequence.items.start;
 				     s < v->data.sequence.items.top; s++) {
-					size_t l;
+					size_t l = 0;
 					char *part = scalar_dup(node(d, *s), &l);
+					if (!part)
+						continue;
 					e->text = realloc(e->text, e->len + l + 1);
 					memcpy(e->text + e->len, part, l + 1);
 					e->len += l;
