@@ -130,7 +130,8 @@ int main(int argc, char **argv)
 
 	config_init(&cfg);
 	config_init(&opt);
-	while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+	opterr = 0; /* our own one-line messages */
+	while ((c = getopt_long(argc, argv, ":c:hV", longopts, NULL)) != -1) {
 		int bad = 0;
 		switch (c) {
 		case 'c':
@@ -181,8 +182,16 @@ int main(int argc, char **argv)
 			printf("mxdnsd %s\n", MXDNS_VERSION);
 			rc = 0;
 			goto out;
+		case ':':
+			fprintf(stderr, "mxdnsd: option %s needs a value (try mxdnsd --help)\n",
+				argv[optind - 1]);
+			goto out;
 		default:
-			fprintf(stderr, "mxdnsd: try mxdnsd --help\n");
+			if (optopt && optopt < 256)
+				fprintf(stderr, "mxdnsd: bad option -%c (try mxdnsd --help)\n", optopt);
+			else
+				fprintf(stderr, "mxdnsd: bad option %s (try mxdnsd --help)\n",
+					argv[optind - 1]);
 			goto out;
 		}
 		if (bad) {
