@@ -194,6 +194,10 @@ int blstore_open(const char *path, int flags, struct blstore **out, char *err, s
 		mapsize = READER_MAPSIZE;
 	else if (stat(path, &st) == 0 && (size_t)st.st_size * 2 > mapsize)
 		mapsize = (size_t)st.st_size * 2;
+	/* Tests start writers with a tiny map to exercise growth. */
+	const char *env = getenv("MXDNS_BLSTORE_MAPSIZE");
+	if (!rdonly && env && strtoull(env, NULL, 10) > 0)
+		mapsize = (size_t)strtoull(env, NULL, 10);
 	if ((mrc = mdb_env_create(&s->env)) != 0 || (mrc = mdb_env_set_maxdbs(s->env, 4)) != 0 ||
 	    (mrc = mdb_env_set_maxreaders(s->env, MAX_READERS)) != 0 ||
 	    (mrc = mdb_env_set_mapsize(s->env, mapsize)) != 0)

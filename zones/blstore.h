@@ -65,7 +65,8 @@ struct blstore {
  * MDB_NOTLS, a large virtual map so a growing file rarely needs a remap.
  * Otherwise read-write (the tool), creating the file and its schema record
  * with BLSTORE_CREATE. Refuses a schema other than ours (MX_ESCHEMA).
- * Errors: MX_EDB, MX_ESCHEMA, -errno; err names the path. */
+ * Errors: MX_EDB, MX_ESCHEMA, -errno; err names the path. The environment
+ * variable MXDNS_BLSTORE_MAPSIZE (bytes) sets a writer's initial map, for tests. */
 int blstore_open(const char *path, int flags, struct blstore **out, char *err, size_t errlen);
 void blstore_close(struct blstore *s);
 

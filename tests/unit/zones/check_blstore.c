@@ -1,0 +1,412 @@
+/* check_blstore: the LMDB listing store. Longest-prefix match against a
+ * brute-force oracle on random nested prefixes and exclusions, expiry,
+ * domain wildcards and RFC 8020 existence, value encoding, schema
+ * refusal, and map growth without losing committed data. */
+#include "blimport.h"
+#include "blkey.h"
+#include "blstore.h"
+#include "errcode.h"
+#include "name.h"
+
+#include <check.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/check_blstore.XXXXXX";
+static char path[300];
+static char err[1024];
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/bl.mdb", dir);
+}
+
+static void teardown(void)
+{
+	char lock[320];
+	snprintf(lock, sizeof(lock), "%s-lock", path);
+	unlink(path);
+	unlink(lock);
+	rmdir(dir);
+	memcpy(dir + strlen(dir) - 6, "XXXXXX", 6);
+	unsetenv("MXDNS_BLSTORE_MAPSIZE");
+}
+
+static struct blstore *open_rw(void)
+{
+	struct blstore *s = NULL;
+	int rc = blstore_open(path, BLSTORE_CREATE, &s, err, sizeof(err));
+	ck_assert_msg(rc == 0, "%s", err);
+	return s;
+}
+
+/* Adds entries ("TEXT" or "!TEXT") to list L with code 127.0.0.CODE. */
+static int add(struct blstore *s, const char *list, const char **entries, int n, uint8_t code,
+	       uint64_t expires, int force)
+{
+	struct blimport im;
+	struct blval v = {0};
+	struct blapply_opts ao = {BLAPPLY_PUT, 0, force, {1e40, 1e40}, 0};
+	struct blapply_result r;
+	v.n_codes = 1;
+	v.codes[0][0] = 127;
+	v.codes[0][3] = code;
+	v.reason = "r $";
+	v.reason_len = 3;
+	if (expires) {
+		v.flags = BLVAL_EXPIRES;
+		v.expires = expires;
+	}
+	blimport_init(&im);
+	for (int i = 0; i < n; i++) {
+		int ex = entries[i][0] == '!';
+		ck_assert_int_eq(blimport_entry_add(&im, list, entries[i] + ex, ex, &v, err, sizeof(err)), 0);
+	}
+	blimport_sort(&im);
+	int rc = blimport_apply(s, &im, &ao, &r, err, sizeof(err));
+	blimport_cleanup(&im);
+	return rc;
+}
+
+/* What a read transaction finds for an address: 0 none, -1 excluded, else
+ * the last octet of the code. */
+static int lookup(struct blstore *s, const char *list, const char *addr, uint64_t now)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	uint8_t a[16], wire[256];
+	int plen, kinds, res = 0;
+	struct blstore_hit h;
+	int t = blkey_parse_entry(addr, a, &plen, wire, &kinds);
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	ck_assert_int_eq(mdb_cursor_open(txn, s->entries, &c), 0);
+	uint32_t id = blkey_list_id(list);
+	if (t == BLKEY_DOM)
+		ck_assert_int_eq(blstore_match_domain(c, id, wire, now, &h), 0);
+	else
+		ck_assert_int_eq(blstore_match_ip(c, id, t, a, t == BLKEY_IP4 ? 32 : 128, now, &h), 0);
+	if (h.what == BLM_EXCLUDED)
+		res = -1;
+	else if (h.what == BLM_LISTED)
+		res = h.val.codes[0][3];
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return res;
+}
+
+START_TEST(lpm_nested_and_exclusions)
+{
+	struct blstore *s = open_rw();
+	const char *e[] = {"10.0.0.0/8", "10.1.0.0/16", "!10.1.2.0/24", "10.1.2.128/25",
+			   "!10.1.2.200", "10.200.0.0/16", "192.0.2.0/24", "0.0.0.0/1"};
+	/* each its own code so we see which entry won */
+	for (int i = 0; i < 8; i++)
+		ck_assert_msg(add(s, "l", &e[i], 1, (uint8_t)(10 + i), 0, 1) == 0, "%s", err);
+	ck_assert_int_eq(lookup(s, "l", "10.9.9.9", 0), 10);
+	ck_assert_int_eq(lookup(s, "l", "10.1.9.9", 0), 11);
+	ck_assert_int_eq(lookup(s, "l", "10.1.2.3", 0), -1);
+	ck_assert_int_eq(lookup(s, "l", "10.1.2.129", 0), 13);
+	ck_assert_int_eq(lookup(s, "l", "10.1.2.200", 0), -1);
+	ck_assert_int_eq(lookup(s, "l", "10.1.3.0", 0), 11);   /* after the /24: back to /16 */
+	ck_assert_int_eq(lookup(s, "l", "10.199.0.1", 0), 10); /* between siblings */
+	ck_assert_int_eq(lookup(s, "l", "10.255.0.1", 0), 10); /* after the last sibling */
+	ck_assert_int_eq(lookup(s, "l", "192.0.2.255", 0), 16);
+	ck_assert_int_eq(lookup(s, "l", "192.0.3.0", 0), 0);
+	ck_assert_int_eq(lookup(s, "l", "9.255.255.255", 0), 17);
+	ck_assert_int_eq(lookup(s, "l", "0.0.0.0", 0), 17);
+	/* another list does not see these */
+	ck_assert_int_eq(lookup(s, "other", "10.9.9.9", 0), 0);
+	blstore_close(s);
+}
+END_TEST
+
+/* Random nested prefixes and exclusions vs a brute-force longest match. */
+START_TEST(lpm_random_oracle)
+{
+	struct blstore *s = open_rw();
+	enum { N = 400, Q = 4000 };
+	static uint32_t net[N];
+	static int len[N], code[N];
+	char text[N][40];
+	const char *ptr[N];
+	srand(12345);
+	for (int i = 0; i < N; i++) {
+		/* cluster in 10.0.0.0/12 so prefixes nest a lot */
+		uint32_t a = 0x0A000000u | ((uint32_t)rand() & 0x000FFFFFu);
+		int l = 8 + rand() % 25;
+		uint32_t m = l ? 0xFFFFFFFFu << (32 - l) : 0;
+		net[i] = a & m;
+		len[i] = l;
+		snprintf(text[i], sizeof(text[i]), "%s%u.%u.%u.%u/%d", rand() % 4 == 0 ? "!" : "",
+			 net[i] >> 24, (net[i] >> 16) & 255, (net[i] >> 8) & 255, net[i] & 255, l);
+		ptr[i] = text[i];
+	}
+	/* one entry per distinct prefix: the last wins (as the importer does) */
+	for (int i = 0; i < N; i++)
+		code[i] = text[i][0] == '!' ? -1 : 1 + i % 200;
+	for (int i = 0; i < N; i++)
+		ck_assert_msg(add(s, "r", &ptr[i], 1, (uint8_t)(code[i] < 0 ? 0 : code[i]), 0, 1) == 0,
+			      "%s", err);
+	for (int q = 0; q < Q; q++) {
+		uint32_t a = 0x0A000000u | ((uint32_t)rand() & 0x000FFFFFu);
+		if (q % 3 == 0)
+			a = net[rand() % N] + (uint32_t)(rand() % 3); /* near the edges */
+		int best = -1, want = 0;
+		for (int i = 0; i < N; i++) {
+			uint32_t m = len[i] ? 0xFFFFFFFFu << (32 - len[i]) : 0;
+			if ((a & m) == net[i] && len[i] >= best) {
+				/* equal prefixes: the later one replaced the earlier */
+				best = len[i];
+				want = code[i];
+			}
+		}
+		char qt[40];
+		snprintf(qt, sizeof(qt), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+		int got = lookup(s, "r", qt, 0);
+		ck_assert_msg(got == want, "%s: got %d want %d", qt, got, want);
+	}
+	blstore_close(s);
+}
+END_TEST
+
+START_TEST(ipv6_and_expiry)
+{
+	struct blstore *s = open_rw();
+	const char *e[] = {"2001:db8::/32", "!2001:db8:1::/48"};
+	const char *e2[] = {"2001:db8:1:2::/64"};
+	ck_assert_int_eq(add(s, "l", e, 2, 2, 0, 0), 0);
+	ck_assert_int_eq(add(s, "l", e2, 1, 3, 1000, 0), 0); /* expires at t=1000 */
+	ck_assert_int_eq(lookup(s, "l", "2001:db8::1", 500), 2);
+	ck_assert_int_eq(lookup(s, "l", "2001:db8:1::1", 500), -1);
+	ck_assert_int_eq(lookup(s, "l", "2001:db8:1:2::1", 500), 3);
+	/* expired: the next most specific entry answers */
+	ck_assert_int_eq(lookup(s, "l", "2001:db8:1:2::1", 1000), -1);
+	ck_assert_int_eq(lookup(s, "l", "2001:db9::1", 500), 0);
+	blstore_close(s);
+}
+END_TEST
+
+START_TEST(domains)
+{
+	struct blstore *s = open_rw();
+	const char *e[] = {"example.com", "*.spam.example", ".both.example", "!ok.spam.example"};
+	ck_assert_int_eq(add(s, "d", e, 4, 2, 0, 0), 0);
+	const char *e2[] = {"*.deep.spam.example"};
+	ck_assert_int_eq(add(s, "d", e2, 1, 4, 0, 0), 0);
+	ck_assert_int_eq(lookup(s, "d", "example.com", 0), 2);
+	ck_assert_int_eq(lookup(s, "d", "www.example.com", 0), 0);
+	ck_assert_int_eq(lookup(s, "d", "spam.example", 0), 0);
+	ck_assert_int_eq(lookup(s, "d", "a.b.spam.example", 0), 2);
+	ck_assert_int_eq(lookup(s, "d", "ok.spam.example", 0), -1);
+	ck_assert_int_eq(lookup(s, "d", "x.deep.spam.example", 0), 4);
+	ck_assert_int_eq(lookup(s, "d", "both.example", 0), 2);
+	ck_assert_int_eq(lookup(s, "d", "a.both.example", 0), 2);
+
+	MDB_txn *txn;
+	MDB_cursor *c;
+	uint8_t w[256];
+	int ex;
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	ck_assert_int_eq(mdb_cursor_open(txn, s->entries, &c), 0);
+	name_from_text("com", w);
+	ck_assert_int_eq(blstore_domain_below(c, blkey_list_id("d"), w, &ex), 0);
+	ck_assert_int_eq(ex, 1); /* RFC 8020: example.com is below */
+	name_from_text("example.com", w);
+	ck_assert_int_eq(blstore_domain_below(c, blkey_list_id("d"), w, &ex), 0);
+	ck_assert_int_eq(ex, 0);
+	name_from_text("net", w);
+	ck_assert_int_eq(blstore_domain_below(c, blkey_list_id("d"), w, &ex), 0);
+	ck_assert_int_eq(ex, 0);
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	blstore_close(s);
+}
+END_TEST
+
+START_TEST(ip_exists)
+{
+	struct blstore *s = open_rw();
+	const char *e[] = {"192.0.2.7", "198.51.0.0/16"};
+	ck_assert_int_eq(add(s, "l", e, 2, 2, 0, 0), 0);
+	MDB_txn *txn;
+	MDB_cursor *c;
+	int ex;
+	uint32_t id = blkey_list_id("l");
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	ck_assert_int_eq(mdb_cursor_open(txn, s->entries, &c), 0);
+	struct {
+		uint8_t a[4];
+		int plen, want;
+	} t[] = {
+		{{192, 0, 2, 0}, 24, 1},  {{192, 0, 0, 0}, 16, 1}, {{192, 0, 3, 0}, 24, 0},
+		{{198, 51, 100, 0}, 24, 1}, /* covered by the /16 */
+		{{198, 0, 0, 0}, 8, 1},   {{199, 0, 0, 0}, 8, 0},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ck_assert_int_eq(blstore_ip_exists(c, id, BLKEY_IP4, t[i].a, t[i].plen, 0, &ex), 0);
+		ck_assert_msg(ex == t[i].want, "case %zu", i);
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	blstore_close(s);
+}
+END_TEST
+
+START_TEST(value_codec)
+{
+	struct blval v = {0}, d;
+	uint8_t buf[BLVAL_MAX];
+	v.flags = BLVAL_EXPIRES | BLVAL_SOURCE;
+	v.n_codes = 2;
+	memcpy(v.codes[0], "\x7f\0\0\2", 4);
+	memcpy(v.codes[1], "\x7f\0\0\x0a", 4);
+	v.listed_at = 1700000000;
+	v.expires = 1800000000;
+	v.reason = "spam from $";
+	v.reason_len = 11;
+	v.source = "feed";
+	v.source_len = 4;
+	int n = blval_encode(&v, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(blval_decode(buf, (size_t)n, &d), 0);
+	ck_assert_int_eq(d.n_codes, 2);
+	ck_assert_mem_eq(d.codes[1], "\x7f\0\0\x0a", 4);
+	ck_assert_int_eq(d.expires, 1800000000);
+	ck_assert_int_eq(d.reason_len, 11);
+	ck_assert_mem_eq(d.reason, "spam from $", 11);
+	ck_assert_mem_eq(d.source, "feed", 4);
+	for (int cut = 0; cut < n; cut++) /* every truncation is refused */
+		ck_assert_int_eq(blval_decode(buf, (size_t)cut, &d), MX_EMALFORMED);
+	buf[0] = 9; /* unknown value version */
+	ck_assert_int_eq(blval_decode(buf, (size_t)n, &d), MX_EMALFORMED);
+	ck_assert_int_eq(blval_encode(&v, buf, 10), MX_ESPACE);
+}
+END_TEST
+
+START_TEST(schema_refused)
+{
+	struct blstore *s = open_rw();
+	MDB_txn *txn;
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	MDB_val k = {6, "schema"}, v = {4, "\0\0\0\x07"};
+	ck_assert_int_eq(mdb_put(txn, s->meta, &k, &v, 0), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	blstore_close(s);
+	s = NULL;
+	ck_assert_int_eq(blstore_open(path, BLSTORE_CREATE, &s, err, sizeof(err)), MX_ESCHEMA);
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(strstr(err, "schema version 7"));
+	ck_assert_ptr_nonnull(strstr(err, "newer"));
+	ck_assert_int_eq(blstore_open(path, BLSTORE_RDONLY, &s, err, sizeof(err)), MX_ESCHEMA);
+	/* a file that is not ours at all */
+	FILE *f = fopen(path, "w");
+	fputs("not a database", f);
+	fclose(f);
+	ck_assert_int_ne(blstore_open(path, BLSTORE_RDONLY, &s, err, sizeof(err)), 0);
+	ck_assert_ptr_null(s);
+	/* and a missing one, read-only */
+	unlink(path);
+	ck_assert_int_ne(blstore_open(path, BLSTORE_RDONLY, &s, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, path));
+}
+END_TEST
+
+START_TEST(map_growth)
+{
+	setenv("MXDNS_BLSTORE_MAPSIZE", "262144", 1); /* 256 KiB */
+	struct blstore *s = open_rw();
+	const char *first[] = {"203.0.113.9"};
+	ck_assert_int_eq(add(s, "keep", first, 1, 9, 0, 0), 0);
+	/* 50,000 entries cannot fit in 256 KiB: the writer must grow */
+	struct blimport im;
+	struct blval v = {0};
+	v.n_codes = 1;
+	memcpy(v.codes[0], "\x7f\0\0\2", 4);
+	blimport_init(&im);
+	for (int i = 0; i < 50000; i++) {
+		char a[32];
+		snprintf(a, sizeof(a), "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+		ck_assert_int_eq(blimport_entry_add(&im, "big", a, 0, &v, err, sizeof(err)), 0);
+	}
+	blimport_sort(&im);
+	struct blapply_opts ao = {BLAPPLY_PUT, 0, 0, {1e40, 1e40}, 0};
+	struct blapply_result r;
+	ck_assert_msg(blimport_apply(s, &im, &ao, &r, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(r.put, 50000);
+	blimport_cleanup(&im);
+	MDB_envinfo info;
+	mdb_env_info(s->env, &info);
+	ck_assert_uint_gt(info.me_mapsize, 262144);
+	ck_assert_int_eq(lookup(s, "keep", "203.0.113.9", 0), 9);
+	ck_assert_int_eq(lookup(s, "big", "10.0.195.79", 0), 2);
+	blstore_close(s);
+	/* a read-only opener sees it all */
+	ck_assert_int_eq(blstore_open(path, BLSTORE_RDONLY, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(lookup(s, "big", "10.0.0.0", 0), 2);
+	blstore_close(s);
+}
+END_TEST
+
+START_TEST(replace_is_atomic_and_checked)
+{
+	struct blstore *s = open_rw();
+	const char *old[] = {"127.0.0.2", "192.0.2.1", "192.0.2.2"};
+	ck_assert_int_eq(add(s, "l", old, 3, 2, 0, 0), 0);
+	/* 127.0.0.1 may not be listed */
+	const char *bad[] = {"127.0.0.0/8"};
+	ck_assert_int_eq(add(s, "l", bad, 1, 2, 0, 0), MX_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(err, "127.0.0.1"));
+	ck_assert_int_eq(lookup(s, "l", "127.0.0.5", 0), 0); /* nothing written */
+	/* replace with a list that drops the test point: refused, old stays */
+	struct blimport im;
+	struct blval v = {0};
+	v.n_codes = 1;
+	memcpy(v.codes[0], "\x7f\0\0\3", 4);
+	blimport_init(&im);
+	ck_assert_int_eq(blimport_entry_add(&im, "l", "198.51.100.1", 0, &v, err, sizeof(err)), 0);
+	blimport_sort(&im);
+	struct blapply_opts ao = {BLAPPLY_PUT, 1, 0, {1e40, 1e40}, 0};
+	struct blapply_result r;
+	ck_assert_int_eq(blimport_apply(s, &im, &ao, &r, err, sizeof(err)), MX_EREFUSED);
+	ck_assert_ptr_nonnull(strstr(err, "127.0.0.2"));
+	ck_assert_int_eq(lookup(s, "l", "192.0.2.1", 0), 2);
+	ck_assert_int_eq(blimport_entry_add(&im, "l", "127.0.0.2", 0, &v, err, sizeof(err)), 0);
+	blimport_sort(&im);
+	ck_assert_int_eq(blimport_apply(s, &im, &ao, &r, err, sizeof(err)), 0);
+	ck_assert_int_eq(r.deleted, 3);
+	ck_assert_int_eq(lookup(s, "l", "192.0.2.1", 0), 0);
+	ck_assert_int_eq(lookup(s, "l", "198.51.100.1", 0), 3);
+	blimport_cleanup(&im);
+	/* budget */
+	const char *wide[] = {"11.0.0.0/7"};
+	ck_assert_int_eq(add(s, "l", wide, 1, 2, 0, 0), 0); /* budget 1e40 in add() */
+	blstore_close(s);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("blstore");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, lpm_nested_and_exclusions);
+	tcase_add_test(tc, lpm_random_oracle);
+	tcase_add_test(tc, ipv6_and_expiry);
+	tcase_add_test(tc, domains);
+	tcase_add_test(tc, ip_exists);
+	tcase_add_test(tc, value_codec);
+	tcase_add_test(tc, schema_refused);
+	tcase_add_test(tc, map_growth);
+	tcase_add_test(tc, replace_is_atomic_and_checked);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
