@@ -802,7 +802,9 @@ static int one_line(struct pstate *ps, char *s)
 			return bad(ps, "entry before the first $DATASET");
 		if (ps->fmt == F_GENERIC)
 			return generic_line(ps, s);
-		if (s[0] == ':') { /* default value for what follows */
+		/* "::1" in an IPv6 dataset is an address, not a value line */
+		int v6addr = (ps->fmt == F_IP6TRIE || ps->fmt == F_IP6TSET) && s[1] == ':';
+		if (s[0] == ':' && !v6addr) { /* default value for what follows */
 			int has;
 			char txt[1024];
 			uint8_t code[4];
