@@ -372,6 +372,12 @@ def case_check_and_config_errors(d, port):
         p = subprocess.run([mxdnsd] + args, capture_output=True, text=True, timeout=30)
         check(p.returncode == 2 and p.stderr.startswith("mxdnsd: "),
               "%s: exit %d, stderr %r" % (args, p.returncode, p.stderr))
+    example = os.path.join(os.environ.get("MXDNS_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")),
+                           "docs", "mxdnsd.conf.example")
+    p = subprocess.run([mxdnsd, "-c", example, "--check"], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 0 and "3 zone(s) loaded, 0 failed" in p.stdout,
+          "docs/mxdnsd.conf.example --check: %d\n%s%s" % (p.returncode, p.stdout, p.stderr))
+
     p = subprocess.run([mxdnsd, "--version"], capture_output=True, text=True, timeout=30)
     check(p.returncode == 0 and p.stdout.startswith("mxdnsd "), "--version")
     p = subprocess.run([mxdnsd, "--help"], capture_output=True, text=True, timeout=30)
