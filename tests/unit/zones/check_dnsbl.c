@@ -1,0 +1,289 @@
+/* check_dnsbl: DNSBL zones end to end below the packet layer: query names
+ * to answers (A codes, TXT with "$" expanded and split at 255 bytes), RFC
+ * 5782 test points whatever the data, RFC 8020 NODATA above listings,
+ * malformed names, ACLs, expiry, and a commit becoming visible to a
+ * worker's renewed read transaction. */
+#include "blimport.h"
+#include "blstore.h"
+#include "config.h"
+#include "dnsbl.h"
+#include "errcode.h"
+#include "name.h"
+#include "zone.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/check_dnsbl.XXXXXX";
+static char path[300];
+static char err[1024];
+
+static void put(const char *list, const char *format, const char *text, int force)
+{
+	struct blstore *s;
+	struct blimport im;
+	struct blimport_opts o = {0};
+	struct blapply_opts ao = {BLAPPLY_PUT, 0, force, {1e40, 1e40}, 0};
+	struct blapply_result r;
+	ck_assert_msg(blstore_open(path, BLSTORE_CREATE, &s, err, sizeof(err)) == 0, "%s", err);
+	o.format = format;
+	o.list = list;
+	o.now = 1000;
+	if (strstr(text, "EXPIRING"))
+		o.expires = 2000;
+	blimport_init(&im);
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	ck_assert_msg(blimport_stream(&im, f, "t", &o, err, sizeof(err)) == 0, "%s", err);
+	fclose(f);
+	blimport_sort(&im);
+	ck_assert_msg(blimport_apply(s, &im, &ao, &r, err, sizeof(err)) == 0, "%s", err);
+	blimport_cleanup(&im);
+	blstore_close(s);
+}
+
+static struct config_dnsbl cfg;
+static char *lists[2];
+static char *ns[1] = {"ns.bl.example."};
+static struct config_acl acl[3];
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/bl.mdb", dir);
+	put("bl.example", "ip4set",
+	    ":127.0.0.2:Listed $, see http://bl.example/$\n"
+	    "192.0.2.0/24\n!192.0.2.99\n198.51.100.7 :127.0.0.4:\n127.0.0.1\n"
+	    "203.0.113.5 EXPIRING\n",
+	    1 /* the 127.0.0.1 entry must be ignored by the server */);
+	put("bl.example", "plain", "spam.example listed domain $\n2001:db8::/32 six\n", 0);
+	put("other", "plain", "192.0.2.5 other list\n", 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.name = "bl.example";
+	cfg.db = path;
+	lists[0] = "bl.example";
+	lists[1] = "other";
+	cfg.lists = lists;
+	cfg.n_lists = 1;
+	cfg.ttl = 2100;
+	cfg.neg_ttl = 300;
+	cfg.soa_mname = "ns.bl.example.";
+	cfg.soa_rname = "hostmaster.bl.example.";
+	cfg.ns = ns;
+	cfg.n_ns = 1;
+}
+
+static void teardown(void)
+{
+	char lock[320];
+	snprintf(lock, sizeof(lock), "%s-lock", path);
+	unlink(path);
+	unlink(lock);
+	rmdir(dir);
+	memcpy(dir + strlen(dir) - 6, "XXXXXX", 6);
+}
+
+static struct dnsbl_answer ans;
+
+static enum dnsbl_status look(struct zone *z, struct dnsbl_readers *r, const char *name,
+			      const char *client, uint64_t now, int txt)
+{
+	uint8_t w[NAME_MAXLEN];
+	size_t len = 0;
+	int labels = 0;
+	if (*name) {
+		int n = name_from_text(name, w);
+		ck_assert_int_gt(n, 1);
+		name_lower(w, w, (size_t)n);
+		len = (size_t)n - 1;
+		labels = name_count_labels(w);
+	}
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	inet_pton(AF_INET, client ? client : "192.0.2.200", &sin.sin_addr);
+	dnsbl_lookup(z->bl, r, w, len, labels, (struct sockaddr *)&sin, now, txt, &ans);
+	return ans.status;
+}
+
+static struct zone *load(void)
+{
+	struct zone *z = dnsbl_zone_load(&cfg, err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s", err);
+	ck_assert_ptr_nonnull(z->bl);
+	ck_assert_ptr_nonnull(z->soa);
+	return z;
+}
+
+START_TEST(answers)
+{
+	struct zone *z = load();
+	struct dnsbl_readers *r = dnsbl_readers_new();
+	dnsbl_readers_refresh(r, 1);
+	ck_assert_int_eq(look(z, r, "1.2.0.192", NULL, 1500, 1), DNSBL_LISTED);
+	ck_assert_int_eq(ans.n_codes, 1);
+	ck_assert_mem_eq(ans.codes[0], "\x7f\0\0\2", 4);
+	ck_assert_int_eq(ans.ttl, 2100);
+	const char *want = "Listed 192.0.2.1, see http://bl.example/192.0.2.1";
+	ck_assert_int_eq(ans.txt_len, 1 + strlen(want));
+	ck_assert_int_eq(ans.txt[0], strlen(want));
+	ck_assert_mem_eq(ans.txt + 1, want, strlen(want));
+	ck_assert_int_eq(look(z, r, "99.2.0.192", NULL, 1500, 1), DNSBL_NXDOMAIN); /* excluded */
+	ck_assert_int_eq(look(z, r, "7.100.51.198", NULL, 1500, 1), DNSBL_LISTED);
+	ck_assert_mem_eq(ans.codes[0], "\x7f\0\0\4", 4);
+	ck_assert_int_eq(ans.txt_len, 0); /* ":127.0.0.4:" = no TXT */
+	ck_assert_int_eq(look(z, r, "8.100.51.198", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	/* RFC 8020: names above listings exist */
+	ck_assert_int_eq(look(z, r, "2.0.192", NULL, 1500, 0), DNSBL_NODATA);
+	ck_assert_int_eq(look(z, r, "0.192", NULL, 1500, 0), DNSBL_NODATA);
+	ck_assert_int_eq(look(z, r, "100.51.198", NULL, 1500, 0), DNSBL_NODATA);
+	ck_assert_int_eq(look(z, r, "3.0.192", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	ck_assert_int_eq(look(z, r, "8.b.d.0.1.0.0.2", NULL, 1500, 0), DNSBL_NODATA);
+	ck_assert_int_eq(look(z, r, "example", NULL, 1500, 0), DNSBL_NODATA);
+	ck_assert_int_eq(look(z, r, "", NULL, 1500, 0), DNSBL_NODATA); /* apex */
+	/* malformed names are simply not listed */
+	ck_assert_int_eq(look(z, r, "1.2.0.300", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	ck_assert_int_eq(look(z, r, "1.2.3.4.5", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	ck_assert_int_eq(look(z, r, "x.2.0.192", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	/* RHSBL and IPv6 in the same zone */
+	ck_assert_int_eq(look(z, r, "SPAM.example", NULL, 1500, 1), DNSBL_LISTED);
+	ck_assert_mem_eq(ans.txt + 1, "listed domain spam.example", 26);
+	ck_assert_int_eq(look(z, r, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2",
+			      NULL, 1500, 1), DNSBL_LISTED);
+	ck_assert_mem_eq(ans.txt + 1, "six", 3);
+	/* expiry: listed before, not after */
+	ck_assert_int_eq(look(z, r, "5.113.0.203", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_int_eq(look(z, r, "5.113.0.203", NULL, 2000, 0), DNSBL_NXDOMAIN);
+	dnsbl_readers_free(r);
+	zone_unref(z);
+}
+END_TEST
+
+START_TEST(test_points)
+{
+	struct zone *z = load();
+	struct dnsbl_readers *r = dnsbl_readers_new();
+	dnsbl_readers_refresh(r, 1);
+	/* 127.0.0.1 is in the data (forced in); still never listed */
+	ck_assert_int_eq(look(z, r, "1.0.0.127", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	ck_assert_int_eq(look(z, r, "2.0.0.127", NULL, 1500, 1), DNSBL_LISTED);
+	ck_assert_mem_eq(ans.codes[0], "\x7f\0\0\2", 4);
+	ck_assert_int_eq(look(z, r, "2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0",
+			      NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_int_eq(look(z, r, "1.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0",
+			      NULL, 1500, 0), DNSBL_NXDOMAIN);
+	ck_assert_int_eq(look(z, r, "TEST", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_int_eq(look(z, r, "invalid", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	dnsbl_readers_free(r);
+	zone_unref(z);
+}
+END_TEST
+
+START_TEST(acls)
+{
+	config_parse_net("10.0.0.0/8", &acl[0].net);
+	acl[0].action = ACL_REFUSE;
+	config_parse_net("172.16.0.0/12", &acl[1].net);
+	acl[1].action = ACL_DENY_CODE;
+	config_parse_net("0.0.0.0/0", &acl[2].net);
+	acl[2].action = ACL_QUOTA_CODE;
+	config_parse_net("192.0.2.0/24", &acl[2].net);
+	cfg.acl = acl;
+	cfg.n_acl = 3;
+	struct zone *z = load();
+	struct dnsbl_readers *r = dnsbl_readers_new();
+	dnsbl_readers_refresh(r, 1);
+	ck_assert_int_eq(look(z, r, "1.2.0.192", "10.1.1.1", 1500, 0), DNSBL_REFUSED);
+	ck_assert_int_eq(look(z, r, "", "10.1.1.1", 1500, 0), DNSBL_REFUSED);
+	ck_assert_int_eq(look(z, r, "9.9.9.9", "172.16.1.1", 1500, 0), DNSBL_LISTED);
+	ck_assert_mem_eq(ans.codes[0], "\x7f\xff\xff\xfe", 4);
+	ck_assert_int_eq(look(z, r, "9.9.9.9", "192.0.2.1", 1500, 0), DNSBL_LISTED);
+	ck_assert_mem_eq(ans.codes[0], "\x7f\xff\xff\xff", 4);
+	ck_assert_int_eq(look(z, r, "1.2.0.192", "198.51.100.1", 1500, 0), DNSBL_LISTED); /* no rule */
+	ck_assert_mem_eq(ans.codes[0], "\x7f\0\0\2", 4);
+	dnsbl_readers_free(r);
+	zone_unref(z);
+	cfg.acl = NULL;
+	cfg.n_acl = 0;
+}
+END_TEST
+
+START_TEST(two_lists_and_live_change)
+{
+	cfg.n_lists = 2;
+	struct zone *z = load();
+	struct zone *z2 = load(); /* shares the environment */
+	struct dnsbl_readers *r = dnsbl_readers_new();
+	dnsbl_readers_refresh(r, 1);
+	ck_assert_int_eq(look(z, r, "5.2.0.192", NULL, 1500, 1), DNSBL_LISTED);
+	ck_assert_int_eq(ans.n_codes, 1); /* both lists say 127.0.0.2: one A */
+	ck_assert_int_eq(look(z, r, "77.77.77.77", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	put("other", "plain", "77.77.77.77 new\n", 0);
+	/* the live transaction still sees the old state ... */
+	ck_assert_int_eq(look(z2, r, "77.77.77.77", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	/* ... and a refresh a few ms later the new one */
+	dnsbl_readers_refresh(r, 100);
+	ck_assert_int_eq(look(z2, r, "77.77.77.77", NULL, 1500, 1), DNSBL_LISTED);
+	ck_assert_mem_eq(ans.txt + 1, "new", 3);
+	dnsbl_readers_reset(r);
+	zone_unref(z);
+	dnsbl_readers_refresh(r, 200);
+	ck_assert_int_eq(look(z2, r, "77.77.77.77", NULL, 1500, 0), DNSBL_LISTED);
+	zone_unref(z2);
+	dnsbl_readers_refresh(r, 300); /* lets go of the database */
+	dnsbl_readers_free(r);
+	cfg.n_lists = 1;
+}
+END_TEST
+
+START_TEST(long_txt_split)
+{
+	char text[1200];
+	memset(text, 'x', 600);
+	memcpy(text, "192.0.2.250 ", 12);
+	text[600] = 0;
+	strcat(text, " $\n");
+	put("bl.example", "plain", text, 0);
+	struct zone *z = load();
+	struct dnsbl_readers *r = dnsbl_readers_new();
+	dnsbl_readers_refresh(r, 1);
+	ck_assert_int_eq(look(z, r, "250.2.0.192", NULL, 1500, 1), DNSBL_LISTED);
+	/* strings of at most 255 bytes, cut at DNSBL_TXT_MAX */
+	ck_assert_int_le(ans.txt_len, DNSBL_TXT_MAX);
+	ck_assert_int_eq(ans.txt[0], 255);
+	ck_assert_int_eq(ans.txt[256], 255 > ans.txt_len - 257 ? ans.txt_len - 257 : 255);
+	dnsbl_readers_free(r);
+	zone_unref(z);
+}
+END_TEST
+
+START_TEST(load_errors)
+{
+	cfg.db = "/nonexistent/dir/bl.mdb";
+	ck_assert_ptr_null(dnsbl_zone_load(&cfg, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "bl.example"));
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/dir/bl.mdb"));
+	cfg.db = path;
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("dnsbl");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, answers);
+	tcase_add_test(tc, test_points);
+	tcase_add_test(tc, acls);
+	tcase_add_test(tc, two_lists_and_live_change);
+	tcase_add_test(tc, long_txt_split);
+	tcase_add_test(tc, load_errors);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
