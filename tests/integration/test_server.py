@@ -328,6 +328,39 @@ def case_malformed(d, port):
         srv.stop()
 
 
+def case_wildcard_answers_from_the_address_asked(d, port):
+    # Bound to a wildcard address, answers must leave from the address the
+    # query came to (IP_PKTINFO / IPV6_PKTINFO), or resolvers drop them;
+    # dnspython raises UnexpectedSource then. "::" also takes IPv4 clients
+    # (v4-mapped) when 0.0.0.0 is not listed on that port.
+    zone = os.path.join(d, "srv.test.zone")
+    write(zone, ZONE_TEXT)
+    port6 = mxtest.free_port()
+    have6 = socket.has_ipv6
+    try:
+        socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).bind(("::1", 0))
+    except OSError:
+        have6 = False
+    args = ["--zone", "%s:%s" % (ZONE, zone)]
+    if have6:
+        args += ["--listen", "::@%d" % port6]
+    argv = [mxtest.binary("MXDNSD", "mxdnsd"), "--listen", "0.0.0.0@%d" % port] + args
+    srv = mxtest.Server("mxdnsd", argv, port, os.path.join(d, "wild.log"))
+    mxtest._started(srv, (ZONE, "SOA"))
+    try:
+        targets = [("127.0.0.1", port), ("127.0.0.2", port)]
+        if have6:
+            targets += [("::1", port6), ("127.0.0.3", port6)]
+        for addr, p in targets:
+            q = dns.message.make_query(ZONE, "SOA")
+            r = dns.query.udp(q, addr, port=p, timeout=2)
+            expect_auth(r, "udp to %s@%d" % (addr, p))
+            r = dns.query.tcp(q, addr, port=p, timeout=2)
+            expect_auth(r, "tcp to %s@%d" % (addr, p))
+    finally:
+        srv.stop()
+
+
 def case_embedded_default(d, port):
     srv = mxtest.start_mxdnsd(port, logdir=d, probe=("example.com", "SOA"))
     try:
@@ -393,6 +426,7 @@ CASES = [
     case_silent_tcp_does_not_delay_udp,
     case_connection_limits,
     case_malformed,
+    case_wildcard_answers_from_the_address_asked,
     case_embedded_default,
     case_check_and_config_errors,
 ]
