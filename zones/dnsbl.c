@@ -569,9 +569,13 @@ void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const ui
 		if (rc == 0 && !any && (types & 4)) {
 			rc = blstore_match_domain(s->cur, id, wire, now, &hit);
 			if (rc == 0 && hit.what == BLM_LISTED) {
-				int n = name_to_text(wire, subj, sizeof(subj));
-				if (n > 1)
-					subj[n - 1] = 0; /* no final dot, as rbldnsd */
+				/* rbldnsd(8): in domain data "$" is the listed
+				 * entry, so the wildcard's base for a wildcard. */
+				int kt;
+				if (blkey_to_text(hit.key, hit.key_len, subj, sizeof(subj), &kt) < 0)
+					subj[0] = 0;
+				else if (subj[0] == '*' && subj[1] == '.')
+					memmove(subj, subj + 2, strlen(subj + 2) + 1);
 				any = 1;
 			}
 		}
