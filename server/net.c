@@ -446,7 +446,10 @@ static void conn_on_timeout(uv_timer_t *t)
 static void conn_arm(struct tcp_conn *c)
 {
 	const struct config *cfg = c->w->net->cfg;
-	if (c->in_len > 0 && c->fly_len == 0) {
+	/* With part of a message in, only its own deadline counts: bytes
+	 * dribbled in while our answers wait to be read must not keep a
+	 * connection alive either. */
+	if (c->in_len > 0) {
 		if (!c->msg_started) {
 			c->msg_started = 1;
 			uv_timer_start(&c->timer, conn_on_timeout, (uint64_t)cfg->tcp_read_ms, 0);
