@@ -15,9 +15,9 @@
 #include <sys/socket.h>
 
 static const char *const result_names[] = {
-	[SPF_NONE] = "none",	       [SPF_NEUTRAL] = "neutral",     [SPF_PASS] = "pass",
-	[SPF_FAIL] = "fail",	       [SPF_SOFTFAIL] = "softfail",   [SPF_TEMPERROR] = "temperror",
-	[SPF_PERMERROR] = "permerror",
+    [SPF_NONE] = "none",           [SPF_NEUTRAL] = "neutral",   [SPF_PASS] = "pass",
+    [SPF_FAIL] = "fail",           [SPF_SOFTFAIL] = "softfail", [SPF_TEMPERROR] = "temperror",
+    [SPF_PERMERROR] = "permerror",
 };
 
 const char *spf_result_name(enum spf_result r)
@@ -128,7 +128,7 @@ int spf_answer_add_name(struct spf_answer *a, uint16_t pref, const char *name)
 /* ---- small helpers ------------------------------------------------------ */
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (!err || errlen == 0)
@@ -196,11 +196,11 @@ static int ip_match(int af, const uint8_t *a, const uint8_t *b, int bits)
 /* ---- macros (RFC 7208 §7) ---------------------------------------------- */
 
 struct macro_tok {
-	int kind;     /* 0 literal, 1 %{...}, 2 escape (%% %_ %-) */
-	char c;       /* literal or escape char */
-	char letter;  /* lowercase macro letter */
-	int upper;    /* URL-escape the result (§7.3) */
-	int digits;   /* 0 = all parts */
+	int kind;    /* 0 literal, 1 %{...}, 2 escape (%% %_ %-) */
+	char c;      /* literal or escape char */
+	char letter; /* lowercase macro letter */
+	int upper;   /* URL-escape the result (§7.3) */
+	int digits;  /* 0 = all parts */
 	int reverse;
 	char delims[8];
 	int ndelims;
@@ -333,7 +333,7 @@ static void ob_put_escaped(struct obuf *o, const char *s, size_t n, int url)
 
 /* Part k (0-based) of v split on delims: sets *start and *plen. */
 static void nth_part(const char *v, size_t vlen, const char *delims, int nd, size_t k,
-		     size_t *start, size_t *plen)
+                     size_t *start, size_t *plen)
 {
 	size_t idx = 0, b = 0;
 	for (size_t i = 0; i <= vlen; i++) {
@@ -392,7 +392,7 @@ static void ip_dotted(const struct spf_macro_vars *v, char *buf, size_t cap)
 }
 
 int spf_macro_expand(const struct spf_macro_vars *v, const char *spec, size_t len, int flags,
-		     char *out, size_t cap, int *truncated)
+                     char *out, size_t cap, int *truncated)
 {
 	if (!out || cap < 2)
 		return MX_EINVAL;
@@ -419,20 +419,37 @@ int spf_macro_expand(const struct spf_macro_vars *v, const char *spec, size_t le
 		}
 		const char *val = "";
 		switch (t.letter) {
-		case 's': val = v->sender; break;
-		case 'l': val = v->local; break;
-		case 'o': val = v->sender_domain; break;
-		case 'd': val = v->domain; break;
-		case 'h': val = v->helo; break;
-		case 'p': val = v->ptr ? v->ptr : "unknown"; break;
-		case 'r': val = v->receiver ? v->receiver : "unknown"; break;
-		case 'v': val = v->af == AF_INET ? "in-addr" : "ip6"; break;
+		case 's':
+			val = v->sender;
+			break;
+		case 'l':
+			val = v->local;
+			break;
+		case 'o':
+			val = v->sender_domain;
+			break;
+		case 'd':
+			val = v->domain;
+			break;
+		case 'h':
+			val = v->helo;
+			break;
+		case 'p':
+			val = v->ptr ? v->ptr : "unknown";
+			break;
+		case 'r':
+			val = v->receiver ? v->receiver : "unknown";
+			break;
+		case 'v':
+			val = v->af == AF_INET ? "in-addr" : "ip6";
+			break;
 		case 'i':
 			ip_dotted(v, tmp, sizeof(tmp));
 			val = tmp;
 			break;
 		case 'c':
-			if (!inet_ntop(v->af == AF_INET ? AF_INET : AF_INET6, v->ip, tmp, sizeof(tmp)))
+			if (!inet_ntop(v->af == AF_INET ? AF_INET : AF_INET6, v->ip, tmp,
+			               sizeof(tmp)))
 				tmp[0] = '\0';
 			val = tmp;
 			break;
@@ -574,7 +591,7 @@ static int take_dual_cidr(const char *arg, size_t *len, int *c4, int *c6)
 }
 
 static int parse_term(const char *t, size_t tl, struct spf_term *term, struct spf_record *rec,
-		      const char **why)
+                      const char **why)
 {
 	size_t p = 0;
 	int explicit_q = 0;
@@ -639,9 +656,9 @@ static int parse_term(const char *t, size_t tl, struct spf_term *term, struct sp
 	static const struct {
 		const char *name;
 		enum spf_mech m;
-	} mechs[] = {{"all", SPF_M_ALL},     {"include", SPF_M_INCLUDE}, {"a", SPF_M_A},
-		     {"mx", SPF_M_MX},       {"ptr", SPF_M_PTR},	 {"ip4", SPF_M_IP4},
-		     {"ip6", SPF_M_IP6},     {"exists", SPF_M_EXISTS}};
+	} mechs[] = {{"all", SPF_M_ALL}, {"include", SPF_M_INCLUDE}, {"a", SPF_M_A},
+	             {"mx", SPF_M_MX},   {"ptr", SPF_M_PTR},         {"ip4", SPF_M_IP4},
+	             {"ip6", SPF_M_IP6}, {"exists", SPF_M_EXISTS}};
 	size_t k;
 	for (k = 0; k < sizeof(mechs) / sizeof(mechs[0]); k++)
 		if (strlen(mechs[k].name) == nl && strncasecmp(mechs[k].name, name, nl) == 0)
@@ -675,8 +692,8 @@ static int parse_term(const char *t, size_t tl, struct spf_term *term, struct sp
 			*why = "unexpected text after the mechanism name";
 			return MX_ESYNTAX;
 		}
-		if (term->mech != SPF_M_PTR && take_dual_cidr(arg, &al, &term->cidr4,
-							      &term->cidr6) != 0) {
+		if (term->mech != SPF_M_PTR &&
+		    take_dual_cidr(arg, &al, &term->cidr4, &term->cidr6) != 0) {
 			*why = "bad CIDR length";
 			return MX_ESYNTAX;
 		}
@@ -744,13 +761,14 @@ void spf_record_free(struct spf_record *r)
 }
 
 int spf_record_parse(const char *text, size_t len, struct spf_record **out, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	struct spf_record *r = NULL;
 	int rc = MX_ESYNTAX;
 	*out = NULL;
 	if (!spf_is_spf1(text, len)) {
-		errf(err, errlen, "record does not start with \"v=spf1\" and a space (RFC 7208 §4.5)");
+		errf(err, errlen,
+		     "record does not start with \"v=spf1\" and a space (RFC 7208 §4.5)");
 		goto fail;
 	}
 	rc = -ENOMEM;
@@ -789,10 +807,12 @@ int spf_record_parse(const char *text, size_t len, struct spf_record **out, char
 				if (c >= 0x20 && c < 0x7f)
 					shown[sl++] = (char)c;
 				else
-					sl += (size_t)snprintf(shown + sl, sizeof(shown) - sl, "\\x%02x", c);
+					sl += (size_t)snprintf(shown + sl, sizeof(shown) - sl,
+					                       "\\x%02x", c);
 			}
 			shown[sl] = '\0';
-			errf(err, errlen, "term %zu '%s' at offset %zu: %s", r->n, shown, start, why);
+			errf(err, errlen, "term %zu '%s' at offset %zu: %s", r->n, shown, start,
+			     why);
 			goto fail;
 		}
 		if (t->kind == SPF_T_REDIRECT)
@@ -821,7 +841,7 @@ int spf_record_lookup_terms(const struct spf_record *r)
 		if (t->kind == SPF_T_REDIRECT)
 			n++;
 		else if (t->kind == SPF_T_MECH && t->mech != SPF_M_ALL && t->mech != SPF_M_IP4 &&
-			 t->mech != SPF_M_IP6)
+		         t->mech != SPF_M_IP6)
 			n++;
 	}
 	return n;
@@ -979,7 +999,7 @@ static void fill_vars(struct ctx *c, const char *domain, struct spf_macro_vars *
 
 /* Expand a macro-string for this evaluation; p is looked up if used. */
 static int expand(struct ctx *c, const char *domain, const char *spec, int flags, char *out,
-		  size_t cap)
+                  size_t cap)
 {
 	struct spf_macro_vars v;
 	struct pick_p pp = {.domain = domain};
@@ -1030,7 +1050,7 @@ static int count_void(struct ctx *c, const char *name)
 /* Whether any address record of name (client's family) is in the network.
  * void_counts: an empty answer is a void lookup. */
 static enum match match_addrs(struct ctx *c, const char *name, const struct spf_term *t,
-			      int void_counts)
+                              int void_counts)
 {
 	struct spf_answer ans;
 	enum match m = M_NO;
@@ -1132,10 +1152,11 @@ static enum match match_term(struct ctx *c, const struct spf_term *t, const char
 	case SPF_M_ALL:
 		return M_YES;
 	case SPF_M_IP4:
-		return c->af == AF_INET && ip_match(AF_INET, t->addr, c->ip, t->cidr4) ? M_YES : M_NO;
+		return c->af == AF_INET && ip_match(AF_INET, t->addr, c->ip, t->cidr4) ? M_YES
+		                                                                       : M_NO;
 	case SPF_M_IP6:
 		return c->af == AF_INET6 && ip_match(AF_INET6, t->addr, c->ip, t->cidr6) ? M_YES
-											 : M_NO;
+		                                                                         : M_NO;
 	default:
 		break;
 	}
@@ -1191,7 +1212,8 @@ static void explain(struct ctx *c, const struct spf_record *rec, const char *dom
 	char *out = c->out->explanation;
 	size_t cap = sizeof(c->out->explanation);
 	out[0] = '\0';
-	if (rec->exp && expand(c, domain, rec->exp->domain, SPF_MACRO_DOMAIN, name, sizeof(name)) == 0) {
+	if (rec->exp &&
+	    expand(c, domain, rec->exp->domain, SPF_MACRO_DOMAIN, name, sizeof(name)) == 0) {
 		strip_dot(name);
 		if (query(c, c->res->txt, name, &ans) == SPF_DNS_OK && ans.n == 1 &&
 		    strlen(ans.rr[0].text) == ans.rr[0].len &&
@@ -1208,10 +1230,14 @@ done:
 static enum spf_result qual_result(char q)
 {
 	switch (q) {
-	case '-': return SPF_FAIL;
-	case '~': return SPF_SOFTFAIL;
-	case '?': return SPF_NEUTRAL;
-	default: return SPF_PASS;
+	case '-':
+		return SPF_FAIL;
+	case '~':
+		return SPF_SOFTFAIL;
+	case '?':
+		return SPF_NEUTRAL;
+	default:
+		return SPF_PASS;
 	}
 }
 
@@ -1323,7 +1349,7 @@ out:
 }
 
 int spf_check_host(const struct spf_resolver *res, const struct spf_request *req,
-		   struct spf_outcome *out)
+                   struct spf_outcome *out)
 {
 	struct ctx c;
 	memset(out, 0, sizeof(*out));
@@ -1331,8 +1357,8 @@ int spf_check_host(const struct spf_resolver *res, const struct spf_request *req
 	c.res = res;
 	c.req = req;
 	c.out = out;
-	c.max_lookups = req->max_lookups > 0 && req->max_lookups < 100 ? req->max_lookups
-									 : SPF_MAX_LOOKUPS;
+	c.max_lookups =
+	    req->max_lookups > 0 && req->max_lookups < 100 ? req->max_lookups : SPF_MAX_LOOKUPS;
 	c.max_voids = req->max_voids > 0 && req->max_voids < 100 ? req->max_voids : SPF_MAX_VOIDS;
 	if (!req->ip)
 		return MX_EINVAL;
@@ -1389,7 +1415,7 @@ int spf_check_host(const struct spf_resolver *res, const struct spf_request *req
 /* ---- lint ----------------------------------------------------------------- */
 
 static void lint_add(struct spf_lint *l, enum spf_lint_level lv, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void lint_add(struct spf_lint *l, enum spf_lint_level lv, const char *fmt, ...)
 {
 	if (lv == SPF_LINT_ERROR)
@@ -1420,8 +1446,7 @@ static int has_macro(const char *s)
 
 /* Which TXT records of domain are SPF. *count gets how many; text is the
  * first one. Returns the DNS status. */
-static int lint_fetch(struct lint_walk *w, const char *domain, char *text, size_t cap,
-		      int *count)
+static int lint_fetch(struct lint_walk *w, const char *domain, char *text, size_t cap, int *count)
 {
 	struct spf_answer ans;
 	spf_answer_init(&ans);
@@ -1433,13 +1458,14 @@ static int lint_fetch(struct lint_walk *w, const char *domain, char *text, size_
 			if (spf_is_spf1(ans.rr[i].text, ans.rr[i].len)) {
 				if (*count == 0)
 					snprintf(text, cap, "%.*s", (int)ans.rr[i].len,
-						 ans.rr[i].text);
+					         ans.rr[i].text);
 				(*count)++;
 			} else if (ans.rr[i].len >= 7 &&
-				   strncasecmp(ans.rr[i].text, "spf2.0/", 7) == 0) {
+			           strncasecmp(ans.rr[i].text, "spf2.0/", 7) == 0) {
 				lint_add(w->l, SPF_LINT_WARNING,
-					 "%s: spf2.0 (Sender ID, RFC 4406) record is obsolete; "
-					 "remove it", domain);
+				         "%s: spf2.0 (Sender ID, RFC 4406) record is obsolete; "
+				         "remove it",
+				         domain);
 			}
 		}
 	}
@@ -1457,18 +1483,19 @@ static int lint_void_probe(struct lint_walk *w, const char *name, spf_query_fn f
 	spf_answer_cleanup(&ans);
 	if (isvoid) {
 		w->l->voids++;
-		lint_add(w->l, SPF_LINT_WARNING, "%s: no %s records (a void lookup, RFC 7208 §4.6.4)",
-			 name, fn == w->res->mx ? "MX" : "address");
+		lint_add(w->l, SPF_LINT_WARNING,
+		         "%s: no %s records (a void lookup, RFC 7208 §4.6.4)", name,
+		         fn == w->res->mx ? "MX" : "address");
 	}
 	if (fn == w->res->mx && nmx > SPF_MAX_MX)
 		lint_add(w->l, SPF_LINT_ERROR,
-			 "%s has %d MX records; an mx mechanism allows at most %d (permerror)",
-			 name, nmx, SPF_MAX_MX);
+		         "%s has %d MX records; an mx mechanism allows at most %d (permerror)",
+		         name, nmx, SPF_MAX_MX);
 	return 0;
 }
 
-static void lint_walk_record(struct lint_walk *w, const char *domain, const char *text,
-			     size_t len, int depth);
+static void lint_walk_record(struct lint_walk *w, const char *domain, const char *text, size_t len,
+                             int depth);
 
 static void lint_follow(struct lint_walk *w, const char *what, const char *target, int depth)
 {
@@ -1477,7 +1504,7 @@ static void lint_follow(struct lint_walk *w, const char *what, const char *targe
 	for (int i = 0; i < w->nseen; i++)
 		if (strcasecmp(w->seen[i], target) == 0) {
 			lint_add(w->l, SPF_LINT_ERROR, "%s:%s loops back to a record already seen",
-				 what, target);
+			         what, target);
 			return;
 		}
 	if (w->nseen < 16)
@@ -1485,7 +1512,7 @@ static void lint_follow(struct lint_walk *w, const char *what, const char *targe
 	int st = lint_fetch(w, target, text, sizeof(text), &count);
 	if (st == SPF_DNS_TEMPFAIL) {
 		lint_add(w->l, SPF_LINT_WARNING, "%s:%s: DNS error, not counted further", what,
-			 target);
+		         target);
 		return;
 	}
 	if (count == 0) {
@@ -1494,14 +1521,14 @@ static void lint_follow(struct lint_walk *w, const char *what, const char *targe
 	}
 	if (count > 1) {
 		lint_add(w->l, SPF_LINT_ERROR, "%s:%s has %d SPF records (permerror)", what, target,
-			 count);
+		         count);
 		return;
 	}
 	lint_walk_record(w, target, text, strlen(text), depth + 1);
 }
 
-static void lint_walk_record(struct lint_walk *w, const char *domain, const char *text,
-			     size_t len, int depth)
+static void lint_walk_record(struct lint_walk *w, const char *domain, const char *text, size_t len,
+                             int depth)
 {
 	struct spf_record *rec = NULL;
 	char err[256];
@@ -1511,8 +1538,8 @@ static void lint_walk_record(struct lint_walk *w, const char *domain, const char
 		return;
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)text[i] > 0x7e) {
-			lint_add(l, SPF_LINT_ERROR, "%s: non-ASCII byte at offset %zu (RFC 7208 §3.1)",
-				 where, i);
+			lint_add(l, SPF_LINT_ERROR,
+			         "%s: non-ASCII byte at offset %zu (RFC 7208 §3.1)", where, i);
 			break;
 		}
 	if (spf_record_parse(text, len, &rec, err, sizeof(err)) != 0) {
@@ -1524,36 +1551,39 @@ static void lint_walk_record(struct lint_walk *w, const char *domain, const char
 		const struct spf_term *t = &rec->terms[i];
 		if (t->kind == SPF_T_MODIFIER) {
 			lint_add(l, SPF_LINT_WARNING, "%s: unknown modifier '%s' is ignored", where,
-				 t->text);
+			         t->text);
 			continue;
 		}
 		if (t->kind == SPF_T_EXP) {
 			if (depth > 0)
-				lint_add(l, SPF_LINT_INFO, "%s: exp= of an included record is not used",
-					 where);
+				lint_add(l, SPF_LINT_INFO,
+				         "%s: exp= of an included record is not used", where);
 			continue;
 		}
 		if (t->kind == SPF_T_REDIRECT)
 			continue;
 		if (has_all)
-			lint_add(l, SPF_LINT_WARNING, "%s: '%s' after 'all' is never evaluated", where,
-				 t->text);
+			lint_add(l, SPF_LINT_WARNING, "%s: '%s' after 'all' is never evaluated",
+			         where, t->text);
 		switch (t->mech) {
 		case SPF_M_ALL:
 			has_all = 1;
 			if (t->qual == '+')
-				lint_add(l, SPF_LINT_WARNING,
-					 "%s: '%s' lets every host on the Internet send for the domain",
-					 where, t->text);
+				lint_add(
+				    l, SPF_LINT_WARNING,
+				    "%s: '%s' lets every host on the Internet send for the domain",
+				    where, t->text);
 			else if (t->qual == '?' && depth == 0)
-				lint_add(l, SPF_LINT_WARNING,
-					 "%s: '?all' gives no protection (neutral); use ~all or -all",
-					 where);
+				lint_add(
+				    l, SPF_LINT_WARNING,
+				    "%s: '?all' gives no protection (neutral); use ~all or -all",
+				    where);
 			break;
 		case SPF_M_PTR:
 			lint_add(l, SPF_LINT_WARNING,
-				 "%s: 'ptr' is slow and unreliable and SHOULD NOT be used (RFC 7208 §5.5)",
-				 where);
+			         "%s: 'ptr' is slow and unreliable and SHOULD NOT be used (RFC "
+			         "7208 §5.5)",
+			         where);
 			break;
 		case SPF_M_IP4:
 		case SPF_M_IP6: {
@@ -1565,11 +1595,11 @@ static void lint_walk_record(struct lint_walk *w, const char *domain, const char
 				net[b / 8] |= (uint8_t)(t->addr[b / 8] & (0x80 >> (b % 8)));
 			if (memcmp(net, t->addr, (size_t)alen) != 0)
 				lint_add(l, SPF_LINT_INFO,
-					 "%s: '%s' has host bits set below the prefix length", where,
-					 t->text);
+				         "%s: '%s' has host bits set below the prefix length",
+				         where, t->text);
 			if (bits < (t->mech == SPF_M_IP4 ? 8 : 16))
 				lint_add(l, SPF_LINT_WARNING, "%s: '%s' authorizes a huge network",
-					 where, t->text);
+				         where, t->text);
 			break;
 		}
 		default:
@@ -1577,8 +1607,8 @@ static void lint_walk_record(struct lint_walk *w, const char *domain, const char
 		}
 	}
 	if (rec->redirect && has_all)
-		lint_add(l, SPF_LINT_WARNING, "%s: redirect= is ignored because the record has 'all'",
-			 where);
+		lint_add(l, SPF_LINT_WARNING,
+		         "%s: redirect= is ignored because the record has 'all'", where);
 	int own = spf_record_lookup_terms(rec);
 	l->lookups += own;
 	/* recursion through the resolver: includes and redirect, and the void
@@ -1592,9 +1622,10 @@ static void lint_walk_record(struct lint_walk *w, const char *domain, const char
 				continue;
 			if (has_macro(target)) {
 				if (t->kind == SPF_T_REDIRECT || t->mech == SPF_M_INCLUDE)
-					lint_add(l, SPF_LINT_INFO,
-						 "%s: '%s' uses macros; its lookups are not counted",
-						 where, t->text);
+					lint_add(
+					    l, SPF_LINT_INFO,
+					    "%s: '%s' uses macros; its lookups are not counted",
+					    where, t->text);
 				continue;
 			}
 			scopy(tgt, sizeof(tgt), target);
@@ -1629,17 +1660,17 @@ static void lint_finish(struct spf_lint *l)
 {
 	if (l->lookups > SPF_MAX_LOOKUPS)
 		lint_add(l, SPF_LINT_ERROR,
-			 "%d DNS-querying terms through includes and redirects; the limit is %d "
-			 "(RFC 7208 §4.6.4, permerror)",
-			 l->lookups, SPF_MAX_LOOKUPS);
+		         "%d DNS-querying terms through includes and redirects; the limit is %d "
+		         "(RFC 7208 §4.6.4, permerror)",
+		         l->lookups, SPF_MAX_LOOKUPS);
 	if (l->voids > SPF_MAX_VOIDS)
 		lint_add(l, SPF_LINT_ERROR,
-			 "%d void lookups; the limit is %d (RFC 7208 §4.6.4, permerror)", l->voids,
-			 SPF_MAX_VOIDS);
+		         "%d void lookups; the limit is %d (RFC 7208 §4.6.4, permerror)", l->voids,
+		         SPF_MAX_VOIDS);
 }
 
 int spf_lint_record(const struct spf_resolver *res, const char *domain, const char *text,
-		    size_t len, struct spf_lint *out)
+                    size_t len, struct spf_lint *out)
 {
 	struct lint_walk *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -1657,12 +1688,14 @@ int spf_lint_record(const struct spf_resolver *res, const char *domain, const ch
 	 * within 512-byte UDP, so the record within about 450 bytes */
 	if (len > 255)
 		lint_add(out, SPF_LINT_INFO,
-			 "record is %zu bytes: publish it as several strings of at most 255 bytes "
-			 "(RFC 7208 §3.3)", len);
+		         "record is %zu bytes: publish it as several strings of at most 255 bytes "
+		         "(RFC 7208 §3.3)",
+		         len);
 	if (len > 450)
 		lint_add(out, SPF_LINT_WARNING,
-			 "record is %zu bytes; RFC 7208 §3.4 advises under 450 so the answer "
-			 "fits a 512-byte UDP response", len);
+		         "record is %zu bytes; RFC 7208 §3.4 advises under 450 so the answer "
+		         "fits a 512-byte UDP response",
+		         len);
 	lint_walk_record(w, domain, text, len, 0);
 	lint_finish(out);
 	free(w);
@@ -1694,9 +1727,10 @@ int spf_lint_domain(const struct spf_resolver *res, const char *domain, struct s
 		goto fail;
 	}
 	if (res->spf && res->spf(res->ctx, name, &ans) == SPF_DNS_OK && ans.n > 0)
-		lint_add(out, SPF_LINT_WARNING,
-			 "%s publishes the SPF RR type (99); RFC 7208 §3.1 removed it, use TXT only",
-			 name);
+		lint_add(
+		    out, SPF_LINT_WARNING,
+		    "%s publishes the SPF RR type (99); RFC 7208 §3.1 removed it, use TXT only",
+		    name);
 	if (count == 0) {
 		lint_add(out, SPF_LINT_ERROR, "%s has no SPF record (result none)", name);
 		rc = 0;
@@ -1704,8 +1738,8 @@ int spf_lint_domain(const struct spf_resolver *res, const char *domain, struct s
 	}
 	if (count > 1)
 		lint_add(out, SPF_LINT_ERROR,
-			 "%s has %d SPF records; more than one is a permerror (RFC 7208 §4.5)", name,
-			 count);
+		         "%s has %d SPF records; more than one is a permerror (RFC 7208 §4.5)",
+		         name, count);
 	free(w);
 	w = NULL;
 	spf_answer_cleanup(&ans);
@@ -1724,7 +1758,7 @@ fail:
 /* ---- build ---------------------------------------------------------------- */
 
 static int put(char *out, size_t cap, size_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static int put(char *out, size_t cap, size_t *n, const char *fmt, ...)
 {
 	va_list ap;
@@ -1751,8 +1785,9 @@ int spf_build_record(const struct spf_build *b, char *out, size_t cap, char *err
 		goto fail;
 	}
 	if (b->redirect && b->all) {
-		errf(err, errlen, "redirect= and all exclude each other (redirect is ignored when "
-				  "the record has all)");
+		errf(err, errlen,
+		     "redirect= and all exclude each other (redirect is ignored when "
+		     "the record has all)");
 		goto fail;
 	}
 	rc = put(out, cap, &n, "v=spf1");
@@ -1786,7 +1821,8 @@ int spf_build_record(const struct spf_build *b, char *out, size_t cap, char *err
 	int lookups = spf_record_lookup_terms(rec);
 	if (lookups > SPF_MAX_LOOKUPS) {
 		errf(err, errlen,
-		     "%d DNS-querying terms; RFC 7208 §4.6.4 allows %d (the record would be a permerror)",
+		     "%d DNS-querying terms; RFC 7208 §4.6.4 allows %d (the record would be a "
+		     "permerror)",
 		     lookups, SPF_MAX_LOOKUPS);
 		rc = MX_ELIMIT;
 		goto fail;

@@ -43,16 +43,16 @@ int spf_result_from_name(const char *name);
 /* ---- DNS interface ---------------------------------------------------- */
 
 enum spf_dns_status {
-	SPF_DNS_OK = 0,      /* NOERROR, with zero or more records */
-	SPF_DNS_NXDOMAIN,    /* RCODE 3 */
-	SPF_DNS_TEMPFAIL,    /* timeout, SERVFAIL, anything else */
+	SPF_DNS_OK = 0,   /* NOERROR, with zero or more records */
+	SPF_DNS_NXDOMAIN, /* RCODE 3 */
+	SPF_DNS_TEMPFAIL, /* timeout, SERVFAIL, anything else */
 };
 
 struct spf_rr {
-	char *text;    /* TXT: the strings concatenated (RFC 7208 §3.3);
-	                  MX/PTR: the target name; NULL for A/AAAA */
-	size_t len;    /* bytes in text */
-	int af;        /* A/AAAA: AF_INET or AF_INET6 */
+	char *text; /* TXT: the strings concatenated (RFC 7208 §3.3);
+	               MX/PTR: the target name; NULL for A/AAAA */
+	size_t len; /* bytes in text */
+	int af;     /* A/AAAA: AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	uint16_t pref; /* MX preference */
 };
@@ -129,7 +129,7 @@ int spf_is_spf1(const char *text, size_t len);
 /* Parse a whole record (starting with v=spf1). On MX_ESYNTAX err (if not
  * NULL) holds a message naming the term and its offset. */
 int spf_record_parse(const char *text, size_t len, struct spf_record **out, char *err,
-		     size_t errlen);
+                     size_t errlen);
 void spf_record_free(struct spf_record *r);
 
 /* Number of terms that cost a DNS lookup (RFC 7208 §4.6.4): include, a, mx,
@@ -139,15 +139,15 @@ int spf_record_lookup_terms(const struct spf_record *r);
 /* ---- macros (RFC 7208 §7) --------------------------------------------- */
 
 struct spf_macro_vars {
-	const char *sender; /* s: local-part@domain */
-	const char *local;  /* l */
+	const char *sender;        /* s: local-part@domain */
+	const char *local;         /* l */
 	const char *sender_domain; /* o */
-	const char *domain; /* d */
-	const char *helo;   /* h */
-	const char *ptr;    /* p: validated name, or NULL for "unknown" */
-	const char *receiver; /* r (explanations only); NULL: "unknown" */
-	time_t now;         /* t (explanations only) */
-	int af;             /* i, c, v */
+	const char *domain;        /* d */
+	const char *helo;          /* h */
+	const char *ptr;           /* p: validated name, or NULL for "unknown" */
+	const char *receiver;      /* r (explanations only); NULL: "unknown" */
+	time_t now;                /* t (explanations only) */
+	int af;                    /* i, c, v */
 	uint8_t ip[16];
 };
 
@@ -167,34 +167,34 @@ int spf_macro_uses_p(const char *spec, size_t len);
  * *truncated set); with it the left side is dropped. Returns MX_ESYNTAX for
  * a malformed macro, MX_EINVAL for cap < 2. */
 int spf_macro_expand(const struct spf_macro_vars *v, const char *spec, size_t len, int flags,
-		     char *out, size_t cap, int *truncated);
+                     char *out, size_t cap, int *truncated);
 
 /* ---- check_host() (RFC 7208 §4) --------------------------------------- */
 
 struct spf_request {
-	const char *ip;       /* client address, IPv4 or IPv6 text */
-	const char *sender;   /* MAIL FROM; "" or NULL: postmaster@helo */
-	const char *helo;     /* HELO/EHLO name; may be NULL */
-	const char *domain;   /* NULL: the sender's domain */
-	const char *receiver; /* %{r}; NULL: "unknown" */
-	time_t now;           /* %{t}; 0: time(NULL) */
-	const char *default_exp; /* explanation when the record has none */
+	const char *ip;             /* client address, IPv4 or IPv6 text */
+	const char *sender;         /* MAIL FROM; "" or NULL: postmaster@helo */
+	const char *helo;           /* HELO/EHLO name; may be NULL */
+	const char *domain;         /* NULL: the sender's domain */
+	const char *receiver;       /* %{r}; NULL: "unknown" */
+	time_t now;                 /* %{t}; 0: time(NULL) */
+	const char *default_exp;    /* explanation when the record has none */
 	int max_lookups, max_voids; /* 0: the RFC's 10 and 2 */
 };
 
 struct spf_outcome {
 	enum spf_result result;
-	char explanation[SPF_EXPAND_MAX]; /* fail only; may be empty */
-	char mechanism[256]; /* the term that decided, as written ("" if none) */
+	char explanation[SPF_EXPAND_MAX];     /* fail only; may be empty */
+	char mechanism[256];                  /* the term that decided, as written ("" if none) */
 	char mech_domain[SPF_DOMAIN_MAX + 1]; /* the domain whose record held it */
-	char reason[256];    /* why, for errors and none */
+	char reason[256];                     /* why, for errors and none */
 	int lookups, voids;
 };
 
 /* Evaluate. Returns 0 with out filled in for every SPF result; MX_EINVAL
  * only if the request itself is unusable (bad IP). */
 int spf_check_host(const struct spf_resolver *res, const struct spf_request *req,
-		   struct spf_outcome *out);
+                   struct spf_outcome *out);
 
 /* ---- lint --------------------------------------------------------------- */
 
@@ -211,8 +211,8 @@ struct spf_lint {
 	struct spf_lint_item items[SPF_LINT_MAX_ITEMS];
 	size_t n;
 	int errors, warnings;
-	int lookups; /* DNS-costing terms, through includes and redirects */
-	int voids;   /* void lookups found while counting */
+	int lookups;       /* DNS-costing terms, through includes and redirects */
+	int voids;         /* void lookups found while counting */
 	char record[2048]; /* the record linted (from DNS for a domain) */
 };
 
@@ -220,7 +220,7 @@ struct spf_lint {
  * redirects are counted once, their targets not fetched). domain names the
  * record's owner for a/mx/ptr without argument (may be NULL). */
 int spf_lint_record(const struct spf_resolver *res, const char *domain, const char *text,
-		    size_t len, struct spf_lint *out);
+                    size_t len, struct spf_lint *out);
 /* Fetch domain's TXT (and SPF RR) records and lint what is published. */
 int spf_lint_domain(const struct spf_resolver *res, const char *domain, struct spf_lint *out);
 

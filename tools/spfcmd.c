@@ -18,66 +18,89 @@
 static int usage(FILE *f, const char *verb, int code)
 {
 	if (!verb || strcmp(verb, "build") == 0)
-		fprintf(f,
-			"usage: mxdns spf build [--a] [--mx] [--ptr] [--ip4 NET]... [--ip6 NET]...\n"
-			"                       [--include DOMAIN]... [--exists SPEC]... [--redirect DOMAIN]\n"
-			"                       [--all fail|softfail|neutral|pass|none] [--domain D]\n"
-			"                       [--check] [--server ADDR@PORT] [--json]\n"
-			"  Assembles a record (terms in the order a a mx ptr ip4 ip6 include exists,\n"
-			"  then redirect or all; --all defaults to softfail unless --redirect is given).\n"
-			"  With --domain prints a zone line, the value split into strings of at most\n"
-			"  255 bytes. Refuses a record with more than 10 DNS-querying terms; with\n"
-			"  --check (or --server) also counts through the includes over DNS.\n");
+		fprintf(
+		    f,
+		    "usage: mxdns spf build [--a] [--mx] [--ptr] [--ip4 NET]... [--ip6 NET]...\n"
+		    "                       [--include DOMAIN]... [--exists SPEC]... [--redirect "
+		    "DOMAIN]\n"
+		    "                       [--all fail|softfail|neutral|pass|none] [--domain D]\n"
+		    "                       [--check] [--server ADDR@PORT] [--json]\n"
+		    "  Assembles a record (terms in the order a a mx ptr ip4 ip6 include exists,\n"
+		    "  then redirect or all; --all defaults to softfail unless --redirect is "
+		    "given).\n"
+		    "  With --domain prints a zone line, the value split into strings of at most\n"
+		    "  255 bytes. Refuses a record with more than 10 DNS-querying terms; with\n"
+		    "  --check (or --server) also counts through the includes over DNS.\n");
 	if (!verb || strcmp(verb, "lint") == 0)
-		fprintf(f,
-			"usage: mxdns spf lint RECORD [--domain D] [--no-dns] [--server ADDR@PORT] [--json]\n"
-			"       mxdns spf lint --domain D [--server ADDR@PORT] [--json]\n"
-			"  Checks a record (or the one D publishes): RFC 7208 syntax, the 10-lookup\n"
-			"  and 2-void-lookup limits counted through includes and redirect (over DNS\n"
-			"  unless --no-dns), +all/?all, ptr, duplicate records, length, unknown\n"
-			"  modifiers, spf2.0 and SPF RR type records. RECORD may be quoted strings.\n");
+		fprintf(
+		    f,
+		    "usage: mxdns spf lint RECORD [--domain D] [--no-dns] [--server ADDR@PORT] "
+		    "[--json]\n"
+		    "       mxdns spf lint --domain D [--server ADDR@PORT] [--json]\n"
+		    "  Checks a record (or the one D publishes): RFC 7208 syntax, the 10-lookup\n"
+		    "  and 2-void-lookup limits counted through includes and redirect (over DNS\n"
+		    "  unless --no-dns), +all/?all, ptr, duplicate records, length, unknown\n"
+		    "  modifiers, spf2.0 and SPF RR type records. RECORD may be quoted strings.\n");
 	if (!verb || strcmp(verb, "eval") == 0)
-		fprintf(f,
-			"usage: mxdns spf eval --ip IP --sender ADDR [--helo NAME] [--domain D]\n"
-			"                      [--receiver NAME] [--default-exp TEXT]\n"
-			"                      [--server ADDR@PORT] [--json]\n"
-			"  Runs check_host() (RFC 7208 §4) for the client IP and the MAIL FROM\n"
-			"  address (empty: postmaster@HELO) against D (default: the sender's domain)\n"
-			"  and prints the result, the term that decided it and, for fail, the\n"
-			"  explanation.\n");
+		fprintf(
+		    f,
+		    "usage: mxdns spf eval --ip IP --sender ADDR [--helo NAME] [--domain D]\n"
+		    "                      [--receiver NAME] [--default-exp TEXT]\n"
+		    "                      [--server ADDR@PORT] [--json]\n"
+		    "  Runs check_host() (RFC 7208 §4) for the client IP and the MAIL FROM\n"
+		    "  address (empty: postmaster@HELO) against D (default: the sender's domain)\n"
+		    "  and prints the result, the term that decided it and, for fail, the\n"
+		    "  explanation.\n");
 	fprintf(f, "exit: 0 ok (eval: pass), 1 a check failed (lint errors, build refused, eval\n"
-		   "      result other than pass), 2 usage or runtime error\n");
+	           "      result other than pass), 2 usage or runtime error\n");
 	return code;
 }
 
 enum {
-	OPT_A = 256, OPT_MX, OPT_PTR, OPT_IP4, OPT_IP6, OPT_INCLUDE, OPT_EXISTS, OPT_REDIRECT,
-	OPT_ALL, OPT_DOMAIN, OPT_CHECK, OPT_SERVER, OPT_JSON, OPT_NODNS, OPT_IP, OPT_SENDER,
-	OPT_HELO, OPT_RECEIVER, OPT_DEFEXP, OPT_HELP,
+	OPT_A = 256,
+	OPT_MX,
+	OPT_PTR,
+	OPT_IP4,
+	OPT_IP6,
+	OPT_INCLUDE,
+	OPT_EXISTS,
+	OPT_REDIRECT,
+	OPT_ALL,
+	OPT_DOMAIN,
+	OPT_CHECK,
+	OPT_SERVER,
+	OPT_JSON,
+	OPT_NODNS,
+	OPT_IP,
+	OPT_SENDER,
+	OPT_HELO,
+	OPT_RECEIVER,
+	OPT_DEFEXP,
+	OPT_HELP,
 };
 
 static const struct option options[] = {
-	{"a", no_argument, NULL, OPT_A},
-	{"mx", no_argument, NULL, OPT_MX},
-	{"ptr", no_argument, NULL, OPT_PTR},
-	{"ip4", required_argument, NULL, OPT_IP4},
-	{"ip6", required_argument, NULL, OPT_IP6},
-	{"include", required_argument, NULL, OPT_INCLUDE},
-	{"exists", required_argument, NULL, OPT_EXISTS},
-	{"redirect", required_argument, NULL, OPT_REDIRECT},
-	{"all", required_argument, NULL, OPT_ALL},
-	{"domain", required_argument, NULL, OPT_DOMAIN},
-	{"check", no_argument, NULL, OPT_CHECK},
-	{"server", required_argument, NULL, OPT_SERVER},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"no-dns", no_argument, NULL, OPT_NODNS},
-	{"ip", required_argument, NULL, OPT_IP},
-	{"sender", required_argument, NULL, OPT_SENDER},
-	{"helo", required_argument, NULL, OPT_HELO},
-	{"receiver", required_argument, NULL, OPT_RECEIVER},
-	{"default-exp", required_argument, NULL, OPT_DEFEXP},
-	{"help", no_argument, NULL, OPT_HELP},
-	{NULL, 0, NULL, 0},
+    {"a", no_argument, NULL, OPT_A},
+    {"mx", no_argument, NULL, OPT_MX},
+    {"ptr", no_argument, NULL, OPT_PTR},
+    {"ip4", required_argument, NULL, OPT_IP4},
+    {"ip6", required_argument, NULL, OPT_IP6},
+    {"include", required_argument, NULL, OPT_INCLUDE},
+    {"exists", required_argument, NULL, OPT_EXISTS},
+    {"redirect", required_argument, NULL, OPT_REDIRECT},
+    {"all", required_argument, NULL, OPT_ALL},
+    {"domain", required_argument, NULL, OPT_DOMAIN},
+    {"check", no_argument, NULL, OPT_CHECK},
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"no-dns", no_argument, NULL, OPT_NODNS},
+    {"ip", required_argument, NULL, OPT_IP},
+    {"sender", required_argument, NULL, OPT_SENDER},
+    {"helo", required_argument, NULL, OPT_HELO},
+    {"receiver", required_argument, NULL, OPT_RECEIVER},
+    {"default-exp", required_argument, NULL, OPT_DEFEXP},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 struct args {
@@ -113,14 +136,30 @@ static int parse_args(int argc, char **argv, struct args *a)
 	opterr = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
-		case OPT_A: a->b.a = 1; break;
-		case OPT_MX: a->b.mx = 1; break;
-		case OPT_PTR: a->b.ptr = 1; break;
-		case OPT_IP4: rc = add_list(a->ip4, &a->b.n_ip4, optarg, "ip4"); break;
-		case OPT_IP6: rc = add_list(a->ip6, &a->b.n_ip6, optarg, "ip6"); break;
-		case OPT_INCLUDE: rc = add_list(a->include, &a->b.n_include, optarg, "include"); break;
-		case OPT_EXISTS: rc = add_list(a->exists, &a->b.n_exists, optarg, "exists"); break;
-		case OPT_REDIRECT: a->b.redirect = optarg; break;
+		case OPT_A:
+			a->b.a = 1;
+			break;
+		case OPT_MX:
+			a->b.mx = 1;
+			break;
+		case OPT_PTR:
+			a->b.ptr = 1;
+			break;
+		case OPT_IP4:
+			rc = add_list(a->ip4, &a->b.n_ip4, optarg, "ip4");
+			break;
+		case OPT_IP6:
+			rc = add_list(a->ip6, &a->b.n_ip6, optarg, "ip6");
+			break;
+		case OPT_INCLUDE:
+			rc = add_list(a->include, &a->b.n_include, optarg, "include");
+			break;
+		case OPT_EXISTS:
+			rc = add_list(a->exists, &a->b.n_exists, optarg, "exists");
+			break;
+		case OPT_REDIRECT:
+			a->b.redirect = optarg;
+			break;
 		case OPT_ALL:
 			a->all_given = true;
 			if (strcmp(optarg, "fail") == 0 || strcmp(optarg, "-") == 0)
@@ -134,28 +173,52 @@ static int parse_args(int argc, char **argv, struct args *a)
 			else if (strcmp(optarg, "none") == 0)
 				a->b.all = 0;
 			else {
-				fprintf(stderr, "mxdns spf build: --all '%s' (want fail, softfail, "
-						"neutral, pass or none)\n", optarg);
+				fprintf(stderr,
+				        "mxdns spf build: --all '%s' (want fail, softfail, "
+				        "neutral, pass or none)\n",
+				        optarg);
 				rc = 2;
 			}
 			break;
-		case OPT_DOMAIN: a->domain = optarg; break;
-		case OPT_CHECK: a->check = true; break;
-		case OPT_SERVER: a->server = optarg; break;
-		case OPT_JSON: a->json = true; break;
-		case OPT_NODNS: a->nodns = true; break;
-		case OPT_IP: a->ip = optarg; break;
-		case OPT_SENDER: a->sender = optarg; a->sender_given = true; break;
-		case OPT_HELO: a->helo = optarg; break;
-		case OPT_RECEIVER: a->receiver = optarg; break;
-		case OPT_DEFEXP: a->default_exp = optarg; break;
+		case OPT_DOMAIN:
+			a->domain = optarg;
+			break;
+		case OPT_CHECK:
+			a->check = true;
+			break;
+		case OPT_SERVER:
+			a->server = optarg;
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case OPT_NODNS:
+			a->nodns = true;
+			break;
+		case OPT_IP:
+			a->ip = optarg;
+			break;
+		case OPT_SENDER:
+			a->sender = optarg;
+			a->sender_given = true;
+			break;
+		case OPT_HELO:
+			a->helo = optarg;
+			break;
+		case OPT_RECEIVER:
+			a->receiver = optarg;
+			break;
+		case OPT_DEFEXP:
+			a->default_exp = optarg;
+			break;
 		case 'h':
 		case OPT_HELP:
 			usage(stdout, a->verb, 0);
 			return 0;
 		default:
-			fprintf(stderr, "mxdns spf %s: unknown or incomplete option '%s' (see --help)\n",
-				a->verb, argv[optind - 1]);
+			fprintf(stderr,
+			        "mxdns spf %s: unknown or incomplete option '%s' (see --help)\n",
+			        a->verb, argv[optind - 1]);
 			return 2;
 		}
 	}
@@ -165,7 +228,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		a->record = argv[optind];
 	} else if (optind < argc) {
 		fprintf(stderr, "mxdns spf %s: unexpected argument '%s' (see --help)\n", a->verb,
-			argv[optind]);
+		        argv[optind]);
 		return 2;
 	}
 	return -1;
@@ -207,8 +270,8 @@ static void lint_print(const struct spf_lint *l, struct json *j)
 	for (size_t i = 0; i < l->n; i++)
 		printf("%s: %s\n", level_name(l->items[i].level), l->items[i].msg);
 	printf("%d DNS-querying terms (limit %d), %d void lookups (limit %d): %d errors, %d "
-	       "warnings\n", l->lookups, SPF_MAX_LOOKUPS, l->voids, SPF_MAX_VOIDS, l->errors,
-	       l->warnings);
+	       "warnings\n",
+	       l->lookups, SPF_MAX_LOOKUPS, l->voids, SPF_MAX_VOIDS, l->errors, l->warnings);
 }
 
 static int do_build(struct args *a)
@@ -243,7 +306,7 @@ static int do_build(struct args *a)
 			for (size_t i = 0; i < lint->n; i++)
 				if (lint->items[i].level == SPF_LINT_ERROR)
 					fprintf(stderr, "mxdns spf build: refused: %s\n",
-						lint->items[i].msg);
+					        lint->items[i].msg);
 			goto out;
 		}
 	}
@@ -274,7 +337,7 @@ static int do_build(struct args *a)
 	if (!a->json && lint)
 		for (size_t i = 0; i < lint->n; i++)
 			fprintf(stderr, "%s: %s\n", level_name(lint->items[i].level),
-				lint->items[i].msg);
+			        lint->items[i].msg);
 	code = 0;
 out:
 	free(lint);
@@ -353,11 +416,16 @@ static int do_eval(struct args *a)
 	if (!o)
 		goto out;
 	struct spf_request req = {
-		.ip = a->ip, .sender = a->sender, .helo = a->helo, .domain = a->domain,
-		.receiver = a->receiver, .default_exp = a->default_exp,
+	    .ip = a->ip,
+	    .sender = a->sender,
+	    .helo = a->helo,
+	    .domain = a->domain,
+	    .receiver = a->receiver,
+	    .default_exp = a->default_exp,
 	};
 	if (spf_check_host(&res, &req, o) != 0) {
-		fprintf(stderr, "mxdns spf eval: --ip '%s' is not an IPv4 or IPv6 address\n", a->ip);
+		fprintf(stderr, "mxdns spf eval: --ip '%s' is not an IPv4 or IPv6 address\n",
+		        a->ip);
 		goto out;
 	}
 	if (a->json) {

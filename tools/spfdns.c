@@ -28,7 +28,7 @@ static int escape_name(const char *name, char *out, size_t cap)
 	size_t n = 0;
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
 		int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.';
+		            (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.';
 		if (n + 5 >= cap)
 			return -1;
 		if (plain)

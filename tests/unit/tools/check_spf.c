@@ -20,7 +20,7 @@ struct rec {
 };
 
 static int table_query(const struct rec *t, const char *type, const char *name,
-		       struct spf_answer *out)
+                       struct spf_answer *out)
 {
 	int exists = 0;
 	for (; t->name; t++) {
@@ -77,11 +77,11 @@ static struct spf_resolver table(const struct rec *t)
 }
 
 static enum spf_result eval(const struct rec *t, const char *ip, const char *sender,
-			    struct spf_outcome *o)
+                            struct spf_outcome *o)
 {
 	struct spf_resolver r = table(t);
-	struct spf_request req = {.ip = ip, .sender = sender, .helo = "mx.example.org",
-				  .default_exp = "DEFAULT"};
+	struct spf_request req = {
+	    .ip = ip, .sender = sender, .helo = "mx.example.org", .default_exp = "DEFAULT"};
 	ck_assert_int_eq(spf_check_host(&r, &req, o), 0);
 	return o->result;
 }
@@ -106,15 +106,16 @@ static void parse_bad(const char *text, const char *needle)
 	ck_assert_ptr_null(r);
 	if (needle)
 		ck_assert_msg(strstr(err, needle), "error for '%s' is '%s', want '%s' in it", text,
-			      err, needle);
+		              err, needle);
 }
 
 START_TEST(test_parse_terms)
 {
-	struct spf_record *r = parse_ok("v=spf1 +a mx:mail.example.com/24//64 -ip4:192.0.2.0/24 "
-					"~ip6:2001:db8::/32 ?include:_spf.example.net "
-					"exists:%{ir}.bl.example.org ptr all redirect=x.example.com "
-					"exp=exp.example.com foo.bar=baz");
+	struct spf_record *r =
+	    parse_ok("v=spf1 +a mx:mail.example.com/24//64 -ip4:192.0.2.0/24 "
+	             "~ip6:2001:db8::/32 ?include:_spf.example.net "
+	             "exists:%{ir}.bl.example.org ptr all redirect=x.example.com "
+	             "exp=exp.example.com foo.bar=baz");
 	ck_assert_uint_eq(r->n, 11);
 	ck_assert_int_eq(r->terms[0].mech, SPF_M_A);
 	ck_assert_int_eq(r->terms[0].qual, '+');
@@ -142,10 +143,10 @@ START_TEST(test_parse_terms)
 	ck_assert_int_eq(r->terms[10].kind, SPF_T_MODIFIER);
 	ck_assert_str_eq(r->terms[10].name, "foo.bar");
 	ck_assert_int_eq(r->terms[10].pos, strlen("v=spf1 +a mx:mail.example.com/24//64 "
-						  "-ip4:192.0.2.0/24 ~ip6:2001:db8::/32 "
-						  "?include:_spf.example.net "
-						  "exists:%{ir}.bl.example.org ptr all "
-						  "redirect=x.example.com exp=exp.example.com "));
+	                                          "-ip4:192.0.2.0/24 ~ip6:2001:db8::/32 "
+	                                          "?include:_spf.example.net "
+	                                          "exists:%{ir}.bl.example.org ptr all "
+	                                          "redirect=x.example.com exp=exp.example.com "));
 	/* include, mx, exists, ptr, a, redirect */
 	ck_assert_int_eq(spf_record_lookup_terms(r), 6);
 	spf_record_free(r);
@@ -176,7 +177,7 @@ START_TEST(test_parse_errors)
 	parse_bad("v=spf1 a//129", "CIDR");
 	parse_bad("v=spf1 include", "domain-spec");
 	parse_bad("v=spf1 include:", "domain-spec");
-	parse_bad("v=spf1 include:com", "domain-spec");        /* no "." toplabel */
+	parse_bad("v=spf1 include:com", "domain-spec");         /* no "." toplabel */
 	parse_bad("v=spf1 include:example.123", "domain-spec"); /* numeric toplabel */
 	parse_bad("v=spf1 exists:%{x}.example.com", "domain-spec");
 	parse_bad("v=spf1 exists:%{d0}.example.com", "domain-spec");
@@ -209,10 +210,14 @@ static struct spf_macro_vars rfc_vars(int v6)
 	/* RFC 7208 §7.4: sender strong-bad@email.example.com, client 192.0.2.3
 	 * or 2001:db8::cb01, PTR name mx.example.org */
 	struct spf_macro_vars v = {
-		.sender = "strong-bad@email.example.com", .local = "strong-bad",
-		.sender_domain = "email.example.com", .domain = "email.example.com",
-		.helo = "mx.example.org", .ptr = "mx.example.org", .receiver = "rcv.example.net",
-		.now = 1234567890,
+	    .sender = "strong-bad@email.example.com",
+	    .local = "strong-bad",
+	    .sender_domain = "email.example.com",
+	    .domain = "email.example.com",
+	    .helo = "mx.example.org",
+	    .ptr = "mx.example.org",
+	    .receiver = "rcv.example.net",
+	    .now = 1234567890,
 	};
 	v.af = v6 ? AF_INET6 : AF_INET;
 	ck_assert_int_eq(inet_pton(v.af, v6 ? "2001:db8::cb01" : "192.0.2.3", v.ip), 1);
@@ -247,14 +252,15 @@ START_TEST(test_macro_rfc_examples)
 	expands(&v, 0, "%{ir}.%{v}._spf.%{d2}", "3.2.0.192.in-addr._spf.example.com");
 	expands(&v, 0, "%{lr-}.lp._spf.%{d2}", "bad.strong.lp._spf.example.com");
 	expands(&v, 0, "%{lr-}.lp.%{ir}.%{v}._spf.%{d2}",
-		"bad.strong.lp.3.2.0.192.in-addr._spf.example.com");
+	        "bad.strong.lp.3.2.0.192.in-addr._spf.example.com");
 	expands(&v, 0, "%{ir}.%{v}.%{l1r-}.lp._spf.%{d2}",
-		"3.2.0.192.in-addr.strong.lp._spf.example.com");
+	        "3.2.0.192.in-addr.strong.lp._spf.example.com");
 	expands(&v, 0, "%{d2}.trusted-domains.example.net",
-		"example.com.trusted-domains.example.net");
+	        "example.com.trusted-domains.example.net");
 	struct spf_macro_vars v6 = rfc_vars(1);
-	expands(&v6, 0, "%{ir}.%{v}._spf.%{d2}",
-		"1.0.B.C.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.B.D.0.1.0.0.2.ip6._spf.example.com");
+	expands(
+	    &v6, 0, "%{ir}.%{v}._spf.%{d2}",
+	    "1.0.B.C.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.B.D.0.1.0.0.2.ip6._spf.example.com");
 }
 END_TEST
 
@@ -287,14 +293,15 @@ END_TEST
 START_TEST(test_macro_malformed)
 {
 	static const char *bad[] = {
-		"%", "%{", "%{d", "%{d2", "%{}", "%{x}", "%{d0}", "%{d2rr}", "%{d-a}", "%a",
-		"%{ d}", "%{c}", "%{r}", "%{t}", "ex ample", "\x7f", "\xc3\xa9",
+	    "%",  "%{",    "%{d",  "%{d2", "%{}",  "%{x}",     "%{d0}", "%{d2rr}",  "%{d-a}",
+	    "%a", "%{ d}", "%{c}", "%{r}", "%{t}", "ex ample", "\x7f",  "\xc3\xa9",
 	};
 	struct spf_macro_vars v = rfc_vars(0);
 	char out[64];
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int rc = spf_macro_expand(&v, bad[i], strlen(bad[i]), 0, out, sizeof(out), NULL);
-		ck_assert_msg(rc == MX_ESYNTAX, "'%s' should be a syntax error, got %d", bad[i], rc);
+		ck_assert_msg(rc == MX_ESYNTAX, "'%s' should be a syntax error, got %d", bad[i],
+		              rc);
 		ck_assert_str_eq(out, "");
 		ck_assert_int_eq(spf_macro_check(bad[i], strlen(bad[i]), 0), MX_ESYNTAX);
 	}
@@ -329,20 +336,21 @@ START_TEST(test_macro_bounds)
 	/* domain mode: 8 x 399 bytes keeps the right-hand labels, <= 253 */
 	char *spec = "%{l}.%{l}.%{l}.%{l}.%{l}.%{l}.%{l}.%{l}.example.com";
 	char out[SPF_EXPAND_MAX];
-	ck_assert_int_eq(spf_macro_expand(&v, spec, strlen(spec), SPF_MACRO_DOMAIN, out,
-					  sizeof(out), &trunc), 0);
+	ck_assert_int_eq(
+	    spf_macro_expand(&v, spec, strlen(spec), SPF_MACRO_DOMAIN, out, sizeof(out), &trunc),
+	    0);
 	ck_assert_int_eq(trunc, 1);
 	ck_assert_uint_le(strlen(out), SPF_DOMAIN_MAX);
 	ck_assert_msg(strlen(out) > 200, "kept only '%s'", out);
 	const char *tail = out + strlen(out) - strlen(".example.com");
 	ck_assert_str_eq(tail, ".example.com");
 	ck_assert_msg(out[0] != '.' && strncmp(out, "aaaaaaaaaa.", 11) == 0,
-		      "truncation must drop whole labels: '%.20s'", out);
+	              "truncation must drop whole labels: '%.20s'", out);
 	/* §7.3's own case: the longest label-aligned suffix */
 	v.sender_domain = "somewhat.long.exp.example.com";
 	spec = "foobar.%{o}.%{o}.%{o}.%{o}.%{o}.%{o}.%{o}.%{o}.example.com";
-	ck_assert_int_eq(spf_macro_expand(&v, spec, strlen(spec), SPF_MACRO_DOMAIN, out,
-					  sizeof(out), NULL), 0);
+	ck_assert_int_eq(
+	    spf_macro_expand(&v, spec, strlen(spec), SPF_MACRO_DOMAIN, out, sizeof(out), NULL), 0);
 	ck_assert_uint_eq(strlen(out), 8 * 30 + 11);
 	ck_assert(strncmp(out, "somewhat.long", 13) == 0);
 	/* a single label longer than 253 is cut, not overrun */
@@ -351,7 +359,7 @@ START_TEST(test_macro_bounds)
 	lab[sizeof(lab) - 1] = '\0';
 	v.local = lab;
 	ck_assert_int_eq(spf_macro_expand(&v, "%{l}", 4, SPF_MACRO_DOMAIN, out, sizeof(out), NULL),
-			 0);
+	                 0);
 	ck_assert_uint_eq(strlen(out), SPF_DOMAIN_MAX);
 }
 END_TEST
@@ -361,19 +369,19 @@ END_TEST
 START_TEST(test_eval_basic)
 {
 	static const struct rec z[] = {
-		{"example.com", "TXT", "v=spf1 a mx ip6:2001:db8::/32 include:inc.example.net -all"},
-		{"example.com", "TXT", "some other text"},
-		{"example.com", "A", "192.0.2.1"},
-		{"example.com", "MX", "mail.example.com"},
-		{"mail.example.com", "A", "192.0.2.25"},
-		{"inc.example.net", "TXT", "v=spf1 ip4:198.51.100.0/24 ~all exp=x.example.net"},
-		{"x.example.net", "TXT", "not this one"},
-		{"temp.example.com", "TEMP", ""},
-		{"two.example.com", "TXT", "v=spf1 -all"},
-		{"two.example.com", "TXT", "v=spf1 +all"},
-		{"exp.example.com", "TXT", "v=spf1 -all exp=why.example.com"},
-		{"why.example.com", "TXT", "%{i} is not one of %{d}'s senders"},
-		{NULL, NULL, NULL},
+	    {"example.com", "TXT", "v=spf1 a mx ip6:2001:db8::/32 include:inc.example.net -all"},
+	    {"example.com", "TXT", "some other text"},
+	    {"example.com", "A", "192.0.2.1"},
+	    {"example.com", "MX", "mail.example.com"},
+	    {"mail.example.com", "A", "192.0.2.25"},
+	    {"inc.example.net", "TXT", "v=spf1 ip4:198.51.100.0/24 ~all exp=x.example.net"},
+	    {"x.example.net", "TXT", "not this one"},
+	    {"temp.example.com", "TEMP", ""},
+	    {"two.example.com", "TXT", "v=spf1 -all"},
+	    {"two.example.com", "TXT", "v=spf1 +all"},
+	    {"exp.example.com", "TXT", "v=spf1 -all exp=why.example.com"},
+	    {"why.example.com", "TXT", "%{i} is not one of %{d}'s senders"},
+	    {NULL, NULL, NULL},
 	};
 	struct spf_outcome o;
 	ck_assert_int_eq(eval(z, "192.0.2.1", "a@example.com", &o), SPF_PASS);
@@ -407,34 +415,39 @@ END_TEST
 START_TEST(test_eval_limits)
 {
 	static const struct rec z[] = {
-		/* 10 lookups then a match: pass; 11: permerror (§4.6.4) */
-		{"ten.example.com", "TXT", "v=spf1 a a a a a a a a a a ip4:192.0.2.1 -all"},
-		{"eleven.example.com", "TXT", "v=spf1 a a a a a a a a a a a ip4:192.0.2.1 -all"},
-		{"ten.example.com", "A", "192.0.2.99"},
-		{"eleven.example.com", "A", "192.0.2.99"},
-		/* counted through includes and redirect */
-		{"inc.example.com", "TXT", "v=spf1 include:i1.example.com redirect=i2.example.com"},
-		{"i1.example.com", "TXT", "v=spf1 a a a a a"},
-		{"i1.example.com", "A", "192.0.2.99"},
-		{"i2.example.com", "TXT", "v=spf1 a a a ip4:192.0.2.1"},
-		{"i2.example.com", "A", "192.0.2.99"},
-		/* loops end at the limit */
-		{"loop.example.com", "TXT", "v=spf1 include:loop.example.com"},
-		{"rloop.example.com", "TXT", "v=spf1 redirect=rloop.example.com"},
-		/* void lookups: two allowed, the third is permerror */
-		{"void2.example.com", "TXT", "v=spf1 a:n1.example.com mx:n2.example.com ?all"},
-		{"void3.example.com", "TXT",
-		 "v=spf1 a:n1.example.com mx:n2.example.com exists:n3.example.com ?all"},
-		/* more than 10 MX names: permerror */
-		{"mx.example.com", "TXT", "v=spf1 mx -all"},
-		{"mx.example.com", "MX", "m1.example.com"}, {"mx.example.com", "MX", "m2.example.com"},
-		{"mx.example.com", "MX", "m3.example.com"}, {"mx.example.com", "MX", "m4.example.com"},
-		{"mx.example.com", "MX", "m5.example.com"}, {"mx.example.com", "MX", "m6.example.com"},
-		{"mx.example.com", "MX", "m7.example.com"}, {"mx.example.com", "MX", "m8.example.com"},
-		{"mx.example.com", "MX", "m9.example.com"}, {"mx.example.com", "MX", "m10.example.com"},
-		{"mx.example.com", "MX", "m11.example.com"},
-		{"m1.example.com", "A", "192.0.2.1"},
-		{NULL, NULL, NULL},
+	    /* 10 lookups then a match: pass; 11: permerror (§4.6.4) */
+	    {"ten.example.com", "TXT", "v=spf1 a a a a a a a a a a ip4:192.0.2.1 -all"},
+	    {"eleven.example.com", "TXT", "v=spf1 a a a a a a a a a a a ip4:192.0.2.1 -all"},
+	    {"ten.example.com", "A", "192.0.2.99"},
+	    {"eleven.example.com", "A", "192.0.2.99"},
+	    /* counted through includes and redirect */
+	    {"inc.example.com", "TXT", "v=spf1 include:i1.example.com redirect=i2.example.com"},
+	    {"i1.example.com", "TXT", "v=spf1 a a a a a"},
+	    {"i1.example.com", "A", "192.0.2.99"},
+	    {"i2.example.com", "TXT", "v=spf1 a a a ip4:192.0.2.1"},
+	    {"i2.example.com", "A", "192.0.2.99"},
+	    /* loops end at the limit */
+	    {"loop.example.com", "TXT", "v=spf1 include:loop.example.com"},
+	    {"rloop.example.com", "TXT", "v=spf1 redirect=rloop.example.com"},
+	    /* void lookups: two allowed, the third is permerror */
+	    {"void2.example.com", "TXT", "v=spf1 a:n1.example.com mx:n2.example.com ?all"},
+	    {"void3.example.com", "TXT",
+	     "v=spf1 a:n1.example.com mx:n2.example.com exists:n3.example.com ?all"},
+	    /* more than 10 MX names: permerror */
+	    {"mx.example.com", "TXT", "v=spf1 mx -all"},
+	    {"mx.example.com", "MX", "m1.example.com"},
+	    {"mx.example.com", "MX", "m2.example.com"},
+	    {"mx.example.com", "MX", "m3.example.com"},
+	    {"mx.example.com", "MX", "m4.example.com"},
+	    {"mx.example.com", "MX", "m5.example.com"},
+	    {"mx.example.com", "MX", "m6.example.com"},
+	    {"mx.example.com", "MX", "m7.example.com"},
+	    {"mx.example.com", "MX", "m8.example.com"},
+	    {"mx.example.com", "MX", "m9.example.com"},
+	    {"mx.example.com", "MX", "m10.example.com"},
+	    {"mx.example.com", "MX", "m11.example.com"},
+	    {"m1.example.com", "A", "192.0.2.1"},
+	    {NULL, NULL, NULL},
 	};
 	struct spf_outcome o;
 	ck_assert_int_eq(eval(z, "192.0.2.1", "a@ten.example.com", &o), SPF_PASS);
@@ -452,8 +465,8 @@ START_TEST(test_eval_limits)
 
 	/* configurable limits */
 	struct spf_resolver r = table(z);
-	struct spf_request req = {.ip = "192.0.2.1", .sender = "a@eleven.example.com",
-				  .max_lookups = 11};
+	struct spf_request req = {
+	    .ip = "192.0.2.1", .sender = "a@eleven.example.com", .max_lookups = 11};
 	ck_assert_int_eq(spf_check_host(&r, &req, &o), 0);
 	ck_assert_int_eq(o.result, SPF_PASS);
 }
@@ -462,18 +475,18 @@ END_TEST
 START_TEST(test_eval_ptr)
 {
 	static const struct rec z[] = {
-		{"p.example.com", "TXT", "v=spf1 ptr -all exp=e.example.com"},
-		{"e.example.com", "TXT", "%{p}"},
-		{"1.2.0.192.in-addr.arpa", "PTR", "mail.p.example.com."},
-		{"1.2.0.192.in-addr.arpa", "PTR", "other.example.org"},
-		{"mail.p.example.com", "A", "192.0.2.1"},
-		{"2.2.0.192.in-addr.arpa", "PTR", "mail.p.example.com"}, /* does not validate */
-		{"other.example.org", "A", "192.0.2.3"},
-		{"3.2.0.192.in-addr.arpa", "PTR", "other.example.org"},
-		{"1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", "PTR",
-		 "v6.p.example.com"},
-		{"v6.p.example.com", "AAAA", "2001:db8::cb01"},
-		{NULL, NULL, NULL},
+	    {"p.example.com", "TXT", "v=spf1 ptr -all exp=e.example.com"},
+	    {"e.example.com", "TXT", "%{p}"},
+	    {"1.2.0.192.in-addr.arpa", "PTR", "mail.p.example.com."},
+	    {"1.2.0.192.in-addr.arpa", "PTR", "other.example.org"},
+	    {"mail.p.example.com", "A", "192.0.2.1"},
+	    {"2.2.0.192.in-addr.arpa", "PTR", "mail.p.example.com"}, /* does not validate */
+	    {"other.example.org", "A", "192.0.2.3"},
+	    {"3.2.0.192.in-addr.arpa", "PTR", "other.example.org"},
+	    {"1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", "PTR",
+	     "v6.p.example.com"},
+	    {"v6.p.example.com", "AAAA", "2001:db8::cb01"},
+	    {NULL, NULL, NULL},
 	};
 	struct spf_outcome o;
 	ck_assert_int_eq(eval(z, "192.0.2.1", "a@p.example.com", &o), SPF_PASS);
@@ -498,17 +511,18 @@ static int has(const struct spf_lint *l, enum spf_lint_level lv, const char *nee
 START_TEST(test_lint)
 {
 	static const struct rec z[] = {
-		{"example.com", "TXT", "v=spf1 include:a.example.net include:b.example.net mx -all"},
-		{"example.com", "TXT", "spf2.0/pra include:a.example.net -all"},
-		{"example.com", "SPF", "v=spf1 -all"},
-		{"example.com", "MX", "mail.example.com"},
-		{"a.example.net", "TXT", "v=spf1 a a a a a ptr"},
-		{"a.example.net", "A", "192.0.2.1"},
-		{"b.example.net", "TXT", "v=spf1 redirect=c.example.net"},
-		{"c.example.net", "TXT", "v=spf1 a:gone.example.net mx:gone2.example.net exists:x.example.net ~all"},
-		{"dup.example.com", "TXT", "v=spf1 +all"},
-		{"dup.example.com", "TXT", "v=spf1 -all"},
-		{NULL, NULL, NULL},
+	    {"example.com", "TXT", "v=spf1 include:a.example.net include:b.example.net mx -all"},
+	    {"example.com", "TXT", "spf2.0/pra include:a.example.net -all"},
+	    {"example.com", "SPF", "v=spf1 -all"},
+	    {"example.com", "MX", "mail.example.com"},
+	    {"a.example.net", "TXT", "v=spf1 a a a a a ptr"},
+	    {"a.example.net", "A", "192.0.2.1"},
+	    {"b.example.net", "TXT", "v=spf1 redirect=c.example.net"},
+	    {"c.example.net", "TXT",
+	     "v=spf1 a:gone.example.net mx:gone2.example.net exists:x.example.net ~all"},
+	    {"dup.example.com", "TXT", "v=spf1 +all"},
+	    {"dup.example.com", "TXT", "v=spf1 -all"},
+	    {NULL, NULL, NULL},
 	};
 	struct spf_resolver r = table(z);
 	struct spf_lint *l = malloc(sizeof(*l));
@@ -562,11 +576,11 @@ START_TEST(test_build)
 	char out[1024], err[256];
 	const char *ip4[] = {"192.0.2.0/24", "198.51.100.1"};
 	const char *inc[] = {"_spf.example.net"};
-	struct spf_build b = {.mx = 1, .a = 1, .ip4 = ip4, .n_ip4 = 2, .include = inc,
-			      .n_include = 1, .all = '-'};
+	struct spf_build b = {
+	    .mx = 1, .a = 1, .ip4 = ip4, .n_ip4 = 2, .include = inc, .n_include = 1, .all = '-'};
 	ck_assert_int_eq(spf_build_record(&b, out, sizeof(out), err, sizeof(err)), 0);
 	ck_assert_str_eq(out, "v=spf1 a mx ip4:192.0.2.0/24 ip4:198.51.100.1 "
-			      "include:_spf.example.net -all");
+	                      "include:_spf.example.net -all");
 	b.all = '~';
 	ck_assert_int_eq(spf_build_record(&b, out, sizeof(out), err, sizeof(err)), 0);
 	ck_assert_str_eq(out + strlen(out) - 5, " ~all");
@@ -578,9 +592,9 @@ START_TEST(test_build)
 	ck_assert_msg(strstr(err, "192.0.2.0/33"), "%s", err);
 	ck_assert_str_eq(out, "");
 
-	const char *many[] = {"a.example.net", "b.example.net", "c.example.net", "d.example.net",
-			      "e.example.net", "f.example.net", "g.example.net", "h.example.net",
-			      "i.example.net"};
+	const char *many[] = {"a.example.net", "b.example.net", "c.example.net",
+	                      "d.example.net", "e.example.net", "f.example.net",
+	                      "g.example.net", "h.example.net", "i.example.net"};
 	struct spf_build lim = {.mx = 1, .include = many, .n_include = 9, .all = '-'};
 	ck_assert_int_eq(spf_build_record(&lim, out, sizeof(out), err, sizeof(err)), 0);
 	lim.a = 1;

@@ -25,7 +25,7 @@
 static const struct {
 	const char *suite, *test, *reason;
 } expected_failures[] = {
-	{NULL, NULL, NULL},
+    {NULL, NULL, NULL},
 };
 
 static const char *expected_failure(const char *suite, const char *test)
@@ -212,7 +212,7 @@ static const struct zname *zone_find(const struct zone *z, const char *name)
 }
 
 static int mock_query(const struct zone *z, const char *type, const char *name,
-		      struct spf_answer *out, int depth)
+                      struct spf_answer *out, int depth)
 {
 	const struct zname *zn = zone_find(z, name);
 	const char *cname = NULL;
@@ -287,7 +287,7 @@ static int result_listed(yaml_document_t *d, yaml_node_t *r, enum spf_result got
 }
 
 static void run_scenario(const char *suite, yaml_document_t *d, yaml_node_t *root, int *passed,
-			 int *failed, int *listed)
+                         int *failed, int *listed)
 {
 	struct zone z;
 	zone_load(d, map_get(d, root, "zonedata"), &z);
@@ -305,8 +305,12 @@ static void run_scenario(const char *suite, yaml_document_t *d, yaml_node_t *roo
 		char *exp = scalar_dup(map_get(d, t, "explanation"), NULL);
 		yaml_node_t *want = map_get(d, t, "result");
 		struct spf_request req = {
-			.ip = host, .sender = from, .helo = helo, .default_exp = "DEFAULT",
-			.receiver = "receiver.example.org", .now = 1700000000,
+		    .ip = host,
+		    .sender = from,
+		    .helo = helo,
+		    .default_exp = "DEFAULT",
+		    .receiver = "receiver.example.org",
+		    .now = 1700000000,
 		};
 		struct spf_outcome o;
 		int rc = spf_check_host(&res, &req, &o);
@@ -332,8 +336,9 @@ static void run_scenario(const char *suite, yaml_document_t *d, yaml_node_t *roo
 				       (const char *)want->data.scalar.value);
 			else
 				printf("one of a list");
-			printf("%s%s%s [host %s mailfrom %s helo %s]\n", exp ? " explanation '" : "",
-			       exp ? exp : "", exp ? "'" : "", host, from, helo);
+			printf("%s%s%s [host %s mailfrom %s helo %s]\n",
+			       exp ? " explanation '" : "", exp ? exp : "", exp ? "'" : "", host,
+			       from, helo);
 		}
 		free(name);
 		free(host);
@@ -354,7 +359,7 @@ static void run_suite(const char *file, int min_tests)
 		snprintf(path, sizeof(path), "%s/testdata/spf/%s", shared, file);
 	else
 		snprintf(path, sizeof(path), "%s/../shared/testdata/spf/%s",
-			 src ? src : MXDNS_SOURCE_DIR, file);
+		         src ? src : MXDNS_SOURCE_DIR, file);
 	FILE *f = fopen(path, "rb");
 	ck_assert_msg(f != NULL, "cannot open %s (set MXDNS_SHARED_DIR)", path);
 	yaml_parser_t parser;
@@ -364,8 +369,8 @@ static void run_suite(const char *file, int min_tests)
 	for (;;) {
 		yaml_document_t doc;
 		ck_assert_msg(yaml_parser_load(&parser, &doc), "%s: YAML error at line %zu: %s",
-			      path, parser.problem_mark.line + 1,
-			      parser.problem ? parser.problem : "?");
+		              path, parser.problem_mark.line + 1,
+		              parser.problem ? parser.problem : "?");
 		yaml_node_t *root = yaml_document_get_root_node(&doc);
 		if (!root) {
 			yaml_document_delete(&doc);
@@ -380,7 +385,7 @@ static void run_suite(const char *file, int min_tests)
 	       listed);
 	fflush(stdout);
 	ck_assert_msg(passed + failed + listed >= min_tests, "%s: only %d tests found", file,
-		      passed + failed + listed);
+	              passed + failed + listed);
 	ck_assert_msg(failed == 0, "%s: %d tests failed (see above)", file, failed);
 }
 
