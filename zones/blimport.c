@@ -1196,6 +1196,19 @@ int blimport_apply(struct blstore *s, const struct blimport *im, const struct bl
 {
 	struct apply_ctx a = {s, im, o, res, err, errlen, {0, 0}};
 	clock_gettime(CLOCK_MONOTONIC, &a.t0);
+	/* Grow the map up front for a big batch: a full map found half-way
+	 * means writing the whole batch again. Pages are at most half full
+	 * after splits, plus the old pages a replace frees only at commit. */
+	MDB_envinfo info;
+	MDB_stat st;
+	if (o->mode == BLAPPLY_PUT && !getenv("MXDNS_BLSTORE_MAPSIZE") && /* tests: retry path */
+	    mdb_env_info(s->env, &info) == 0 &&
+	    mdb_env_stat(s->env, &st) == 0) {
+		size_t used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+		size_t need = used * (o->replace ? 2 : 1) + 3 * (im->pool_len + im->n * 16) + (1 << 20);
+		if (need > info.me_mapsize)
+			mdb_env_set_mapsize(s->env, need);
+	}
 	int rc = blstore_write(s, apply_txn, &a, err, errlen);
 	res->seconds = elapsed(&a.t0);
 	return rc;
