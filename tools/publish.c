@@ -362,8 +362,9 @@ done:
 }
 
 int publish_commit(const struct publish_opts *o, const struct publish_target *t,
-		   struct zonefile *zf)
+		   struct zonefile *zf, struct publish_outcome *out, bool diff_to_string)
 {
+	struct publish_outcome dummy;
 	struct zonefile_result res;
 	char err[2048];
 	bool force = o->force;
@@ -375,29 +376,44 @@ int publish_commit(const struct publish_opts *o, const struct publish_target *t,
 	const char *prog = prog_of(o);
 	int rc;
 
+	if (!out)
+		out = &dummy;
+	memset(out, 0, sizeof(*out));
+	out->reload = -1;
 	if (!zonefile_changed(zf)) {
 		if (!o->quiet)
 			fprintf(stderr, "%s: %s: already as asked, nothing to change\n", prog,
 				zonefile_path(zf));
 		return 0;
 	}
+	out->changed = true;
 	rc = zonefile_commit(zf, &co, &res, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "%s: %s%s\n", prog, rc == MX_EZONE ? "refused, the zone would not load: " : "", err);
+		fprintf(stderr, "%s: %s%s\n", prog,
+			rc == MX_EZONE ? "refused, the zone would not load: " : "", err);
 		return rc == MX_EZONE || rc == MX_EREFUSED ? 1 : 2;
 	}
+	out->old_serial = res.old_serial;
+	out->new_serial = res.new_serial;
+	out->n_records = res.n_records;
+	out->written = res.written;
 	if (o->dry_run) {
-		size_t ol, nl;
+		size_t ol, nl, dl = 0;
 		const char *a = zonefile_old_text(zf, &ol), *b = zonefile_text(zf, &nl);
 		char la[PATH_MAX + 8], lb[PATH_MAX + 8];
+		FILE *f = diff_to_string ? open_memstream(&out->diff, &dl) : stdout;
 		snprintf(la, sizeof(la), "%s", zonefile_path(zf));
 		snprintf(lb, sizeof(lb), "%s (new)", zonefile_path(zf));
-		if (udiff_print(stdout, a, ol, b, nl, la, lb, 3) < 0) {
+		rc = f ? udiff_print(f, a, ol, b, nl, la, lb, 3) : -ENOMEM;
+		if (f && diff_to_string)
+			fclose(f);
+		if (rc < 0) {
 			fprintf(stderr, "%s: out of memory\n", prog);
 			return 2;
 		}
 		if (!o->quiet)
-			fprintf(stderr, "%s: dry run: %s would get serial %u (was %u); nothing written\n",
+			fprintf(stderr,
+				"%s: dry run: %s would get serial %u (was %u); nothing written\n",
 				prog, zonefile_path(zf), res.new_serial, res.old_serial);
 		return 0;
 	}
@@ -405,8 +421,8 @@ int publish_commit(const struct publish_opts *o, const struct publish_target *t,
 		fprintf(stderr, "%s: %s: written, serial %u -> %u, %zu records\n", prog,
 			zonefile_path(zf), res.old_serial, res.new_serial, res.n_records);
 	if (t->control && !o->no_reload) {
-		int r = publish_reload(prog, t->control, t->origin, o->quiet);
-		if (r == 1)
+		out->reload = publish_reload(prog, t->control, t->origin, o->quiet);
+		if (out->reload == 1)
 			return 1;
 	}
 	return 0;
@@ -459,7 +475,7 @@ int publish_records(const struct publish_opts *o, const struct publish_rrs *r)
 		fprintf(stderr, "%s: %s\n", prog, err);
 		goto done;
 	}
-	rc = publish_commit(o, &t, zf);
+	rc = publish_commit(o, &t, zf, NULL, false);
 	goto done;
 oom:
 	fprintf(stderr, "%s: out of memory\n", prog);

@@ -81,11 +81,22 @@ int publish_target_resolve(const struct publish_opts *o, struct publish_target *
 			   size_t errlen);
 void publish_target_cleanup(struct publish_target *t);
 
-/* Commits zf's edits (serial, checks, atomic write; --dry-run prints the
- * diff on stdout), then reloads the zone in the daemon. Prints what was
- * done on stderr unless o->quiet. Returns an exit code. */
+/* What publish_commit did, for --json. */
+struct publish_outcome {
+	bool changed;      /* the edits changed the text */
+	bool written;      /* the file was replaced */
+	uint32_t old_serial, new_serial;
+	size_t n_records;
+	int reload;        /* -1 not asked, 0 reloaded, 1 the daemon failed, 2 unreachable */
+	char *diff;        /* dry run with diff_to_string: the unified diff (malloc'ed) */
+};
+
+/* Commits zf's edits (serial, checks, atomic write), then reloads the
+ * zone in the daemon. A dry run prints the unified diff on stdout, or
+ * into out->diff when diff_to_string. Prints what was done on stderr
+ * unless o->quiet. out may be NULL. Returns an exit code. */
 int publish_commit(const struct publish_opts *o, const struct publish_target *t,
-		   struct zonefile *zf);
+		   struct zonefile *zf, struct publish_outcome *out, bool diff_to_string);
 
 /* The mail checks above as a zonefile_check_fn; arg points to a bool
  * (force: findings are printed as warnings and nothing is refused). */

@@ -135,6 +135,43 @@ static size_t line_len(const char *p, const char *end)
 	return nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
 }
 
+/* Length of the entry at p: up to the first newline outside parentheses,
+ * quotes and comments (RFC 1035 §5.1). */
+static size_t entry_len(const char *p, const char *end)
+{
+	int depth = 0;
+	for (const char *q = p; q < end; q++) {
+		switch (*q) {
+		case '\\':
+			if (q + 1 < end && q[1] != '\n')
+				q++;
+			break;
+		case '"':
+			for (q++; q < end && *q != '"'; q++)
+				if (*q == '\\' && q + 1 < end)
+					q++;
+			if (q == end)
+				return (size_t)(end - p);
+			break;
+		case ';':
+			while (q + 1 < end && q[1] != '\n')
+				q++;
+			break;
+		case '(':
+			depth++;
+			break;
+		case ')':
+			depth--;
+			break;
+		case '\n':
+			if (depth <= 0)
+				return (size_t)(q - p) + 1;
+			break;
+		}
+	}
+	return (size_t)(end - p);
+}
+
 static int count_lines(const char *p, size_t len)
 {
 	int n = 0;
@@ -157,8 +194,7 @@ static int parse(struct zonefile *zf, const char *label, char *err, size_t errle
 
 	entries_clear(zf);
 	origin = ldns_rdf_clone(zf->apex);
-	fp = fmemopen(zf->text, zf->len ? zf->len : 1, "r");
-	if (!origin || !fp || push_origin(zf, origin) < 0) {
+	if (!origin || push_origin(zf, origin) < 0) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -175,16 +211,17 @@ static int parse(struct zonefile *zf, const char *label, char *err, size_t errle
 		} else {
 			ldns_rr *rr = NULL;
 			int l = 0;
-			if (fseek(fp, (long)pos, SEEK_SET) != 0) {
-				rc = errf(err, errlen, -errno, "%s: cannot seek: %s", label,
-					  strerror(errno));
+			/* ldns is given exactly the entry: it reads on past a
+			 * trailing comment's newline into the next line. */
+			e.len = entry_len(p, end);
+			fp = fmemopen((void *)p, e.len, "r");
+			if (!fp) {
+				rc = -ENOMEM;
 				goto fail;
 			}
 			ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, &l);
-			long at = feof(fp) ? (long)zf->len : ftell(fp);
-			if (at < 0 || (size_t)at <= pos || (size_t)at > zf->len)
-				at = (long)(pos + line_len(p, end));
-			e.len = (size_t)at - pos;
+			fclose(fp);
+			fp = NULL;
 			switch (s) {
 			case LDNS_STATUS_OK:
 				e.kind = ENT_RR;
