@@ -208,7 +208,8 @@ static int count_labels_between(const uint8_t *name, size_t len, size_t suffix_l
 static int answer_node(struct pkt *p, struct lookup *l, const struct zone_node *n)
 {
 	const struct zone_rrset *cname = (n->flags & ZN_CNAME) ? zone_node_rrset(n, RR_CNAME) : NULL;
-	if (cname && l->qtype != RR_CNAME) {
+	/* RFC 1034 §4.3.2 step 3a: ANY matches the CNAME itself. */
+	if (cname && l->qtype != RR_CNAME && l->qtype != RR_ANY) {
 		long at = put_required(p, cname, l->pos, SEC_AN);
 		if (at < 0)
 			return 0;
@@ -515,6 +516,16 @@ static size_t finish(struct pkt *p, const struct query *q, struct answer_ctx *ct
 	return p->len;
 }
 
+/* The zone holding the query name's parent, if we serve one. */
+static const struct zone *parent_zone(const struct zonedb *db, const struct query *q)
+{
+	uint8_t off[NAME_MAXLABELS + 1];
+	size_t skip = 1u + q->lname[0];
+	for (int i = 1; i < q->n_labels; i++)
+		off[i - 1] = (uint8_t)(q->label_off[i] - skip);
+	return zonedb_find(db, q->lname + skip, q->qname_len - skip, off, q->n_labels - 1);
+}
+
 size_t answer_build(const uint8_t *qbuf, size_t qlen, const struct zonedb *db,
 		    struct answer_ctx *ctx, uint8_t *out, size_t cap)
 {
@@ -562,6 +573,13 @@ size_t answer_build(const uint8_t *qbuf, size_t qlen, const struct zonedb *db,
 		return finish(&p, &q, ctx, RCODE_REFUSED, 0, opts);
 
 	const struct zone *z = db ? zonedb_find(db, q.lname, q.qname_len, q.label_off, q.n_labels) : NULL;
+	if (z && q.qtype == RR_DS && z->apex_len == q.qname_len && q.n_labels > 0) {
+		/* RFC 4035 §3.1.4.1: DS lives in the parent; when we serve
+		 * both sides of the cut, the parent answers. */
+		const struct zone *parent = parent_zone(db, &q);
+		if (parent)
+			z = parent;
+	}
 	if (!z)
 		return finish(&p, &q, ctx, RCODE_REFUSED, 0, opts);
 	ctx->zone = z;

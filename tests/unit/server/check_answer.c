@@ -560,6 +560,44 @@ START_TEST(rfc3597_unknown_types)
 }
 END_TEST
 
+START_TEST(ds_goes_to_the_parent_when_both_sides_are_served)
+{
+	char err[512];
+	struct zone *zs[2];
+	zs[0] = zone_from_text("example.com", zone_text, "parent.zone", err, sizeof(err));
+	zs[1] = zone_from_text("sub.example.com",
+			       "@ 60 IN SOA ns.sub.example.com. h.example.com. 7 1 1 1 60\n@ NS ns\nns A 192.0.2.60\n",
+			       "child.zone", err, sizeof(err));
+	ck_assert(zs[0] && zs[1]);
+	struct zonedb *d = zonedb_from_zones(zs, 2), *saved = db;
+	zone_unref(zs[0]);
+	zone_unref(zs[1]);
+	db = d;
+	ldns_pkt *r = ask("sub.example.com.", LDNS_RR_TYPE_DS);
+	ck_assert(ldns_pkt_aa(r));
+	ck_assert_int_eq(count_type(ldns_pkt_answer(r), LDNS_RR_TYPE_DS), 1);
+	ldns_pkt_free(r);
+	/* Everything else at the child's apex is the child's. */
+	r = ask("sub.example.com.", LDNS_RR_TYPE_SOA);
+	ck_assert(ldns_pkt_aa(r));
+	ck_assert(has_rr(ldns_pkt_answer(r), "sub.example.com. 60 IN SOA ns.sub.example.com. h.example.com. 7 1 1 1 60"));
+	ldns_pkt_free(r);
+	db = saved;
+	zonedb_free(d);
+}
+END_TEST
+
+START_TEST(any_at_a_cname_is_the_cname)
+{
+	/* RFC 1034 §4.3.2 step 3a: ANY matches the CNAME; no chain. */
+	ldns_pkt *r = ask_full((struct q){.name = "www.example.com.", .type = LDNS_RR_TYPE_ANY,
+					  .proto = ANSWER_TCP}, NULL, NULL);
+	ck_assert_int_eq(ldns_pkt_ancount(r), 1);
+	ck_assert_int_eq(count_type(ldns_pkt_answer(r), LDNS_RR_TYPE_CNAME), 1);
+	ldns_pkt_free(r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("answer");
@@ -590,6 +628,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, two_opt_records_are_formerr);
 	tcase_add_test(tc, bad_zones_are_rejected_with_a_line);
 	tcase_add_test(tc, rfc3597_unknown_types);
+	tcase_add_test(tc, ds_goes_to_the_parent_when_both_sides_are_served);
+	tcase_add_test(tc, any_at_a_cname_is_the_cname);
 	suite_add_tcase(s, tc);
 	return s;
 }
