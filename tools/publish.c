@@ -301,7 +301,9 @@ int publish_mail_check(void *arg, const struct zone *z, const struct zonefile *z
 			struct dkim_record rec;
 			memset(&rec, 0, sizeof(rec));
 			findings_init(&df);
-			if (dkim_record_check(a.txt, a.txt_len, &df, &rec) != 0) {
+			/* an empty p= is a deliberate revocation (RFC 6376
+			 * §3.6.1), not a broken record */
+			if (dkim_record_check(a.txt, a.txt_len, &df, &rec) != 0 && !rec.revoked) {
 				for (size_t k = 0; k < df.count; k++)
 					if (df.item[k].level == FINDING_ERROR)
 						findings_add(&f, FINDING_ERROR, "DKIM key at %s: %s",

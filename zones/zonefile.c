@@ -1064,6 +1064,11 @@ int zonefile_foreach(struct zonefile *zf, const struct zonefile_match *m,
 			text[tl - 1] = '\0';
 		struct zonefile_rr r = {.text = text, .owner = owner,
 					.type = (uint16_t)ldns_rr_get_type(e->rr), .line = e->line};
+		if (r.type == RR_TXT) {
+			static char value[70000];
+			r.txt_len = txt_value(e->rr, value, sizeof(value));
+			r.txt = value;
+		}
 		rc = fn(arg, &r);
 		free(text);
 		free(owner);

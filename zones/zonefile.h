@@ -87,6 +87,8 @@ struct zonefile_rr {
 	const char *owner; /* absolute, with final dot */
 	uint16_t type;
 	int line;         /* where its entry starts in the current text */
+	const char *txt;  /* TXT: the strings concatenated (else NULL) */
+	size_t txt_len;
 };
 
 /* Calls fn for every RR of the current text that m matches (m may be
