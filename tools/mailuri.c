@@ -88,9 +88,10 @@ int mailuri_check(const char *uri, size_t len, int flags, char *domain, char *er
 			return MX_ESYNTAX;
 		}
 		host = uri + 8;
-		hlen = strcspn(host, "/:?#");
-		if (hlen > n - 8)
-			hlen = n - 8;
+		/* bounded by n: uri is not NUL-terminated (found by fuzz_dmarc) */
+		hlen = 0;
+		while (hlen < n - 8 && strchr("/:?#", host[hlen]) == NULL)
+			hlen++;
 		for (size_t i = 0; i < n - 8; i++) {
 			unsigned char c = (unsigned char)host[i];
 			if (c <= 0x20 || c >= 0x7f || c == ',' || c == ';') {

@@ -186,6 +186,14 @@ START_TEST(uris)
 				       sizeof(err)), MX_ESYNTAX);
 	ck_assert_int_eq(mailuri_check("mailto:a@example.com!", 21, MAILURI_SIZE, NULL, err,
 				       sizeof(err)), MX_ESYNTAX);
+	{
+		/* regression (fuzz_dmarc): the URI is len bytes, not a C string */
+		char *exact = malloc(17);
+		memcpy(exact, "https://a.example", 17);
+		ck_assert_int_eq(mailuri_check(exact, 17, MAILURI_HTTPS, dom, err, sizeof(err)), 0);
+		ck_assert_str_eq(dom, "a.example");
+		free(exact);
+	}
 	ck_assert(lintcli_has_prefix("v=DMARC1; p=none", "v=DMARC1"));
 	ck_assert(lintcli_has_prefix("v=DMARC1", "v=DMARC1"));
 	ck_assert(!lintcli_has_prefix("v=DMARC10; p=none", "v=DMARC1"));
