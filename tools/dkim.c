@@ -11,6 +11,7 @@
 #include "dkim.h"
 
 #include "cmd.h"
+#include "dkimrotate.h"
 #include "dnsq.h"
 #include "errcode.h"
 #include "findings.h"
@@ -1028,6 +1029,8 @@ int cmd_dkim(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0)
 		return usage(argc < 2 ? stderr : stdout, argc < 2 ? 2 : 0);
+	if (strcmp(argv[1], "rotate") == 0 || strcmp(argv[1], "list") == 0)
+		return (argv[1][0] == 'r' ? dkim_rotate_main : dkim_list_main)(argc - 1, argv + 1);
 	if (strcmp(argv[1], "keygen") != 0 && strcmp(argv[1], "record") != 0 &&
 	    strcmp(argv[1], "check") != 0) {
 		fprintf(stderr, "mxdns dkim: unknown subcommand '%s' (keygen, record, check)\n",
