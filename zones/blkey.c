@@ -187,7 +187,9 @@ int blkey_to_text(const uint8_t *key, size_t len, char *out, size_t cap, int *ty
 			uint8_t c = b[i];
 			if (o + 5 >= cap)
 				return MX_ESPACE;
-			if (c == '.' || c == '\\' || c <= ' ' || c >= 0x7F)
+			/* ':' is escaped too, so a name never reads back as
+			 * an IPv6 address. */
+			if (c == '.' || c == '\\' || c == ':' || c == '*' || c <= ' ' || c >= 0x7F)
 				o += (size_t)snprintf(out + o, cap - o, "\\%03u", c);
 			else
 				out[o++] = (char)c;

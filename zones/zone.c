@@ -545,7 +545,8 @@ static int compile(struct loader *L, struct zone *z)
 	int rc = 0;
 	struct arena *a = z->arena;
 
-	qsort(L->recs, L->n_recs, sizeof(*L->recs), rec_cmp);
+	if (L->n_recs) /* qsort's pointer may not be NULL, even for 0 */
+		qsort(L->recs, L->n_recs, sizeof(*L->recs), rec_cmp);
 	/* Remove duplicate RRs (RFC 2181 §5: an RRset has no duplicates). */
 	size_t k = 0;
 	for (size_t i = 0; i < L->n_recs; i++) {
@@ -617,7 +618,8 @@ static int compile(struct loader *L, struct zone *z)
 		}
 	}
 	/* Parents before children, so links are made in one pass. */
-	qsort(bn, n_bn, sizeof(*bn), bnode_cmp);
+	if (n_bn)
+		qsort(bn, n_bn, sizeof(*bn), bnode_cmp);
 	if (n_bn == 0 || bn[0].len != L->apex_len || memcmp(bn[0].name, L->apex, L->apex_len) != 0) {
 		rc = fail_at(L, L->files[0], 0, "no SOA record at the zone apex %s", z->name);
 		goto fail;
