@@ -62,6 +62,25 @@ def seeds():
     out.append((8, query("many.example.com", "ANY", edns=0, payload=4096)))
     out.append((2, query("big.example.com", "TXT", edns=0, payload=4096)))
     out.append((5, query("big.example.com", "TXT")))
+    # The DNSBL zone: listed, excluded, test points, partial addresses
+    # (RFC 8020 NODATA), IPv6 nibbles, domains and wildcards, the apex, and
+    # a client the ACL refuses (mode bit 5).
+    bl = ["2.0.0.127", "1.0.0.127", "1.2.0.192", "99.2.0.192", "7.100.51.198", "1.1.1.10",
+          "2.0.192", "192", "1.2.3.4.5", "01.2.0.192",
+          ".".join("1" + "0" * 23 + "8bd01002"[::-1].replace("", ".")[1:-1].split(".")[0]),
+          ".".join(reversed("20010db8000000000000000000000002")),
+          ".".join(reversed("20010db8000000000000000000000001")),
+          ".".join(reversed("20010db8")), "spam.example", "x.evil.example",
+          "good.evil.example", "evil.example", ""]
+    for b in bl:
+        n = (b + "." if b else "") + "bl.example.org"
+        out.append((0, query(n, "A")))
+        out.append((0, query(n, "TXT", edns=0)))
+        out.append((0, query(n, "ANY")))
+    out.append((32, query("1.2.0.192.bl.example.org", "A")))
+    out.append((33, query("2.0.0.127.bl.example.org", "TXT")))
+    for t in ("SOA", "NS", "MX"):
+        out.append((0, query("bl.example.org", t)))
     # CHAOS.
     for n in ("version.bind", "version.server", "id.server", "hostname.bind"):
         out.append((0, query(n, "TXT", "CH")))
