@@ -141,7 +141,10 @@ int mtasts_lint_policy(const char *text, size_t len, struct findings *f)
 				findings_add(f, FINDING_ERROR,
 					     "line %zu: mode '%s' (want enforce, testing or none)",
 					     line, val);
-			snprintf(mode, sizeof(mode), "%s", val);
+			/* Longer values are errors above; keep what fits. */
+			size_t ml = strnlen(val, sizeof(mode) - 1);
+			memcpy(mode, val, ml);
+			mode[ml] = 0;
 		} else if (strcmp(key, "max_age") == 0) {
 			size_t n = strlen(val);
 			if (seen_age++)
