@@ -40,7 +40,9 @@ mkdir -p "$(dirname "$BUILD")"
 echo "building ${#targets[@]} fuzz targets in $BUILD"
 if ! CC=clang cmake -S "$SRC" -B "$BUILD" -DMXDNS_FUZZ=ON >"$BUILD.cmake.log" 2>&1 ||
 	! cmake --build "$BUILD" -j "$JOBS" --target "${targets[@]}" >"$BUILD.build.log" 2>&1; then
-	tail -30 "$BUILD.cmake.log" "$BUILD.build.log" 2>/dev/null
+	for log in "$BUILD.cmake.log" "$BUILD.build.log"; do
+		[ -f "$log" ] && echo "== $log" && tail -n 30 "$log"
+	done
 	echo "fuzz build failed"
 	echo "0 passed, 1 failed"
 	exit 1
