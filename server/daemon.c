@@ -7,8 +7,10 @@
 #include "dnsbl.h"
 #include "errcode.h"
 #include "log.h"
+#include "metrics.h"
 #include "name.h"
 #include "net.h"
+#include "stats.h"
 #include "zonedb.h"
 
 #include <errno.h>
@@ -28,11 +30,12 @@ struct daemon {
 	struct zonedb_cell cell;
 	struct answer_opts opts;
 	struct net *net;
+	struct stats *stats;
 	struct control *ctl;
+	struct metrics *metrics;
 	uv_loop_t loop;
 	uv_signal_t sig_hup, sig_term, sig_int;
 	time_t started;
-	uint64_t reloads, reload_failures;
 	char errbuf[256];
 };
 
@@ -163,7 +166,7 @@ static const char *reload(struct daemon *d, const char *only, FILE *out)
 	log_info("reload%s%s: started", only ? " of " : "", only ? only : "");
 	int rc = zonedb_build(d->cfg, old, only, only != NULL, &next, &n_failed);
 	if (rc != 0) {
-		d->reload_failures++;
+		atomic_fetch_add(&d->stats->reloads_failed, 1);
 		snprintf(d->errbuf, sizeof(d->errbuf), "reload failed: %s", mx_strerror(rc));
 		log_err("%s", d->errbuf);
 		return d->errbuf;
@@ -171,9 +174,8 @@ static const char *reload(struct daemon *d, const char *only, FILE *out)
 	/* Report before publishing: publishing frees old. */
 	int reported = out ? daemon_report(d->cfg, old, next, only, n_failed, out) : 0;
 	zonedb_cell_publish(&d->cell, next);
-	d->reloads++;
 	if (n_failed > 0 || reported > 0) {
-		d->reload_failures++;
+		atomic_fetch_add(&d->stats->reloads_failed, 1);
 		int n = n_failed > reported ? n_failed : reported;
 		log_warn("reload: generation %" PRIu64 " published; %d zone(s) failed, their previous "
 			 "versions keep serving",
@@ -182,6 +184,7 @@ static const char *reload(struct daemon *d, const char *only, FILE *out)
 			 "%d zone(s) failed to load; the previous versions keep serving", n);
 		return d->errbuf;
 	}
+	atomic_fetch_add(&d->stats->reloads_ok, 1);
 	log_info("reload: generation %" PRIu64 " published, %zu zone(s)", next->generation,
 		 next->n_zones);
 	return NULL;
@@ -189,25 +192,55 @@ static const char *reload(struct daemon *d, const char *only, FILE *out)
 
 static void status(struct daemon *d, FILE *out)
 {
-	struct net_stats st;
+	struct stats_sum st;
 	const struct zonedb *db = zonedb_cell_current(&d->cell);
 
-	net_get_stats(d->net, &st);
+	if (stats_sum(d->stats, &st) != 0)
+		memset(&st, 0, sizeof(st));
 	fprintf(out, "version: mxdnsd %s\n", MXDNS_VERSION);
 	fprintf(out, "pid: %d\n", (int)getpid());
 	fprintf(out, "uptime: %lld\n", (long long)(time(NULL) - d->started));
 	fprintf(out, "workers: %d\n", net_workers(d->net));
 	fprintf(out, "zones: %zu\n", db ? db->n_zones : 0);
 	fprintf(out, "generation: %" PRIu64 "\n", db ? db->generation : 0);
-	fprintf(out, "reloads: %" PRIu64 "\n", d->reloads);
-	fprintf(out, "reload-failures: %" PRIu64 "\n", d->reload_failures);
-	fprintf(out, "udp-queries: %" PRIu64 "\n", st.udp_queries);
-	fprintf(out, "udp-dropped: %" PRIu64 "\n", st.udp_dropped);
-	fprintf(out, "tcp-queries: %" PRIu64 "\n", st.tcp_queries);
+	/* A reload with failed zones is still published: it counts in both. */
+	fprintf(out, "reloads: %" PRIu64 "\n", st.reloads_ok + st.reloads_failed);
+	fprintf(out, "reload-failures: %" PRIu64 "\n", st.reloads_failed);
+	fprintf(out, "udp-queries: %" PRIu64 "\n", st.queries[STATS_UDP]);
+	fprintf(out, "udp-dropped: %" PRIu64 "\n", st.dropped + st.send_failed);
+	fprintf(out, "tcp-queries: %" PRIu64 "\n", st.queries[STATS_TCP]);
 	fprintf(out, "tcp-accepted: %" PRIu64 "\n", st.tcp_accepted);
 	fprintf(out, "tcp-refused: %" PRIu64 "\n", st.tcp_refused);
 	fprintf(out, "tcp-timeouts: %" PRIu64 "\n", st.tcp_timeouts);
 	fprintf(out, "tcp-open: %" PRIu64 "\n", st.tcp_open);
+	stats_sum_cleanup(&st);
+}
+
+static const char *stats_cmd(struct daemon *d, int json, FILE *out)
+{
+	struct stats_sum st;
+	if (stats_sum(d->stats, &st) != 0)
+		return "out of memory";
+	if (json)
+		stats_format_json(d->stats, &st, out);
+	else
+		stats_format_text(d->stats, &st, out);
+	stats_sum_cleanup(&st);
+	return NULL;
+}
+
+static void render_metrics(void *arg, FILE *out)
+{
+	struct daemon *d = arg;
+	struct stats_sum st;
+	if (stats_sum(d->stats, &st) != 0)
+		return;
+	stats_format_prometheus(d->stats, &st, out);
+	fprintf(out,
+		"# HELP mxdns_uptime_seconds Seconds since mxdnsd started.\n"
+		"# TYPE mxdns_uptime_seconds gauge\nmxdns_uptime_seconds %lld\n",
+		(long long)(time(NULL) - d->started));
+	stats_sum_cleanup(&st);
 }
 
 static void zones(struct daemon *d, FILE *out)
@@ -230,7 +263,9 @@ static const char *on_command(void *arg, const char *line, FILE *out)
 	int n = sscanf(line, " %31s %1020s %1s", cmd, zone, extra);
 
 	if (n <= 0)
-		return "empty command (try: reload [ZONE], status, zones)";
+		return "empty command (try: reload [ZONE], status, stats [json], zones)";
+	if (strcmp(cmd, "stats") == 0 && (n == 1 || (n == 2 && strcmp(zone, "json") == 0)))
+		return stats_cmd(d, n == 2, out);
 	if (strcmp(cmd, "reload") == 0 && n <= 2) {
 		log_info("control: reload%s%s", n == 2 ? " " : "", n == 2 ? zone : "");
 		return reload(d, n == 2 ? zone : NULL, out);
@@ -243,7 +278,7 @@ static const char *on_command(void *arg, const char *line, FILE *out)
 		zones(d, out);
 		return NULL;
 	}
-	snprintf(d->errbuf, sizeof(d->errbuf), "unknown command '%.100s' (try: reload [ZONE], status, zones)",
+	snprintf(d->errbuf, sizeof(d->errbuf), "unknown command '%.100s' (try: reload [ZONE], status, stats [json], zones)",
 		 line);
 	return d->errbuf;
 }
@@ -252,6 +287,8 @@ static void stop(struct daemon *d)
 {
 	control_close(d->ctl);
 	d->ctl = NULL;
+	metrics_close(d->metrics);
+	d->metrics = NULL;
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
@@ -293,6 +330,21 @@ static int drop_privileges(struct config *cfg, char *err, size_t errlen)
 		}
 		gid = gr->gr_gid;
 	}
+	if (geteuid() != 0) {
+		/* Started unprivileged (systemd's User= or DynamicUser=):
+		 * nothing to drop, unless asked for another user. */
+		if ((cfg->user && uid != geteuid()) || (cfg->group && gid != getegid())) {
+			snprintf(err, errlen, "cannot change to %s %s: not started as root",
+				 cfg->user ? "user" : "group", cfg->user ? cfg->user : cfg->group);
+			return -EPERM;
+		}
+		if (cfg->chroot_dir) {
+			snprintf(err, errlen, "cannot chroot to %s: not started as root",
+				 cfg->chroot_dir);
+			return -EPERM;
+		}
+		return 0;
+	}
 	if (cfg->chroot_dir) {
 		size_t cl = strlen(cfg->chroot_dir);
 		while (cl > 1 && cfg->chroot_dir[cl - 1] == '/')
@@ -321,6 +373,55 @@ static int drop_privileges(struct config *cfg, char *err, size_t errlen)
 		return -errno;
 	}
 	return 0;
+}
+
+/* A server reading packets from the internet should not hold root after
+ * it has bound its sockets (NSD and Knot drop it too). A configuration
+ * file is a deployment: staying root there needs run-as-root: yes or
+ * --run-as-root. Without one (the quick start: embedded zones or
+ * --zone on the command line) mxdnsd warns and carries on, so that
+ * trying it out stays one command. Returns 0 or MX_EREFUSED. */
+static int check_root(const struct config *cfg, char *err, size_t errlen)
+{
+	if (geteuid() != 0 && getuid() != 0)
+		return 0;
+	if (cfg->run_as_root) {
+		log_info("running as root, as run-as-root allows");
+		return 0;
+	}
+	if (cfg->path == NULL) {
+		log_warn("running as root: fine for a try-out; for real use set 'user:' in a "
+			 "configuration file (see mxdnsd.conf(5)) or start mxdnsd as a service user");
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "%s: refusing to keep running as root after start-up: set 'user:' (e.g. user: "
+		 "nobody, or a dedicated mxdnsd user) in its server: section, or allow root with "
+		 "'run-as-root: yes' or --run-as-root",
+		 cfg->path);
+	return MX_EREFUSED;
+}
+
+static int new_stats(struct daemon *d, const struct zonedb *initial, int n_workers)
+{
+	const struct config *cfg = d->cfg;
+	size_t n = cfg->n_zones + cfg->n_dnsbls + (initial ? initial->n_zones : 0), k = 0;
+	const char **names = calloc(n + 1, sizeof(*names));
+	int rc;
+
+	if (names == NULL)
+		return -ENOMEM;
+	/* The configured zones first, so their slots do not depend on which
+	 * ones loaded; the initial snapshot adds the embedded ones. */
+	for (size_t i = 0; i < cfg->n_zones; i++)
+		names[k++] = cfg->zones[i].name;
+	for (size_t i = 0; i < cfg->n_dnsbls; i++)
+		names[k++] = cfg->dnsbls[i].name;
+	for (size_t i = 0; initial && i < initial->n_zones; i++)
+		names[k++] = initial->zones[i]->name;
+	rc = stats_new(&d->stats, n_workers, names, k);
+	free(names);
+	return rc;
 }
 
 static int write_pidfile(const char *path, char *err, size_t errlen)
@@ -357,6 +458,12 @@ int daemon_run(struct config *cfg, struct zonedb *initial, int embedded, const c
 	d->opts.version = cfg->hide_version ? NULL : cfg->version;
 	d->opts.identity = cfg->hide_identity ? NULL : cfg->identity;
 	int n_workers = cfg->workers > 0 ? cfg->workers : cpu_count();
+	if (new_stats(d, initial, n_workers) != 0) {
+		zonedb_free(initial);
+		log_err("out of memory");
+		free(d);
+		return 1;
+	}
 	zonedb_cell_init(&d->cell, initial, n_workers);
 	cell_ready = 1;
 
@@ -367,12 +474,17 @@ int daemon_run(struct config *cfg, struct zonedb *initial, int embedded, const c
 		goto out;
 	}
 	loop_ready = 1;
-	if (net_new(&d->net, cfg, &d->cell, &d->opts, n_workers, err, sizeof(err)) != 0) {
+	if (net_new(&d->net, cfg, &d->cell, &d->opts, n_workers, d->stats, err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		goto out;
 	}
 	if (cfg->control && control_new(&d->ctl, &d->loop, cfg->control, cfg->control_mode,
 					on_command, d, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (cfg->metrics && metrics_new(&d->metrics, &d->loop, cfg->metrics, render_metrics, d, err,
+					sizeof(err)) != 0) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -383,7 +495,7 @@ int daemon_run(struct config *cfg, struct zonedb *initial, int embedded, const c
 		}
 		pidfile = 1;
 	}
-	if (drop_privileges(cfg, err, sizeof(err)) != 0) {
+	if (drop_privileges(cfg, err, sizeof(err)) != 0 || check_root(cfg, err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -402,6 +514,8 @@ int daemon_run(struct config *cfg, struct zonedb *initial, int embedded, const c
 	}
 	for (size_t i = 0; i < cfg->n_listen; i++)
 		log_info("listening on %s (udp, tcp)", cfg->listen[i].text);
+	if (cfg->metrics)
+		log_info("metrics on http://%s/metrics", cfg->metrics->text);
 	log_info("ready: %zu zone(s), %d worker(s)%s%s", initial ? initial->n_zones : 0, n_workers,
 		 cfg->control ? ", control socket " : "", cfg->control ? cfg->control : "");
 	if (ready_line) {
@@ -416,6 +530,8 @@ out:
 		control_close(d->ctl);
 		d->ctl = NULL;
 	}
+	metrics_close(d->metrics);
+	d->metrics = NULL;
 	if (loop_ready) {
 		uv_run(&d->loop, UV_RUN_DEFAULT); /* close callbacks */
 		if (uv_loop_close(&d->loop) != 0)
@@ -427,6 +543,7 @@ out:
 		unlink(cfg->pidfile);
 	if (exit_code == 0)
 		log_info("stopped");
+	stats_free(d->stats);
 	free(d);
 	return exit_code;
 }

@@ -32,12 +32,17 @@ static void usage(FILE *f)
 		"      --control PATH       control socket for mxdns ctl\n"
 		"      --log-level LEVEL    error, warning, info (default) or debug\n"
 		"      --syslog             log to syslog instead of stderr\n"
+		"      --run-as-root        keep running as root after start-up (a configuration\n"
+		"                           file without 'user:' is refused otherwise)\n"
 		"      --check              load and check everything, print a report, exit\n"
 		"                           (0: all good, 1: something failed)\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            the version\n"
 		"\n"
-		"Signals: HUP reloads changed zone files, TERM and INT stop.\n");
+		"Signals: HUP reloads changed zone files, TERM and INT stop.\n"
+		"\n"
+		"Started as root it drops to the configured user after binding; with a\n"
+		"configuration file and no user it refuses to run on as root (see above).\n");
 }
 
 enum {
@@ -49,6 +54,7 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_SYSLOG,
 	OPT_CHECK,
+	OPT_RUN_AS_ROOT,
 };
 
 /* The first snapshot for the embedded default. */
@@ -116,6 +122,7 @@ int main(int argc, char **argv)
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"syslog", no_argument, NULL, OPT_SYSLOG},
 		{"check", no_argument, NULL, OPT_CHECK},
+		{"run-as-root", no_argument, NULL, OPT_RUN_AS_ROOT},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -123,7 +130,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct config opt; /* what the command line said, merged over the file */
 	const char *file = NULL, *control = NULL;
-	int workers = -1, level = -1, use_syslog = 0, check = 0, c;
+	int workers = -1, level = -1, use_syslog = 0, check = 0, run_as_root = 0, c;
 	char err[1024];
 	struct zonedb *db = NULL;
 	int n_failed = 0, rc = 2;
@@ -173,6 +180,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CHECK:
 			check = 1;
+			break;
+		case OPT_RUN_AS_ROOT:
+			run_as_root = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -248,6 +258,8 @@ int main(int argc, char **argv)
 		cfg.log_level = level;
 	if (use_syslog)
 		cfg.log_target = LOG_TO_SYSLOG;
+	if (run_as_root)
+		cfg.run_as_root = 1;
 	log_setup("mxdnsd", cfg.log_target == LOG_TO_SYSLOG, cfg.log_level);
 
 	int embedded = file == NULL && cfg.n_zones == 0 && cfg.n_dnsbls == 0;

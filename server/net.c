@@ -12,6 +12,8 @@
 #include "errcode.h"
 #include "log.h"
 #include "name.h"
+#include "rrl.h"
+#include "stats.h"
 #include "zonedb.h"
 
 #include <arpa/inet.h>
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -98,9 +101,8 @@ struct worker {
 	union ctlbuf rctl[UDP_BATCH], sctl[UDP_BATCH];
 	uint8_t *rbuf, *sbuf, *tcp_out;
 
-	_Atomic uint64_t udp_queries, udp_dropped, tcp_queries, tcp_accepted, tcp_refused,
-		tcp_timeouts;
-	_Atomic int64_t tcp_open;
+	struct stats_worker *st; /* this worker's counters: only it writes them */
+	uint32_t slip_count;     /* RRL: limited responses so far, for the slips */
 };
 
 /* The number of TCP connections per client address, across workers (the
@@ -122,6 +124,9 @@ struct net {
 	pthread_mutex_t ip_lock;
 	struct ipent *iptab;
 	size_t ip_mask, ip_used, ip_limit;
+	struct stats *stats;
+	struct rrl *rrl;    /* NULL: no rate limiting anywhere */
+	uint32_t *rrl_rate; /* by stats zone slot (the last: other zones, no zone) */
 };
 
 /* Addresses. */
@@ -260,6 +265,54 @@ static void batch_begin(struct worker *w)
 		dnsbl_readers_refresh(w->bl, uv_now(&w->loop));
 }
 
+static size_t zone_slot(const struct worker *w, const struct answer_ctx *ctx)
+{
+	const struct zone *z = ctx->zone;
+	return stats_zone_slot(w->net->stats, z ? z->apex : NULL, z ? z->apex_len : 0);
+}
+
+/* Counts an answer; returns its zone slot. */
+static size_t count_answer(struct worker *w, const struct answer_ctx *ctx)
+{
+	size_t slot = zone_slot(w, ctx);
+	stats_count_answer(w->net->stats, w->st, ctx->qtype, ctx->rcode, slot, ctx->dnsbl_hit);
+	if (ctx->truncated)
+		stats_inc(&w->st->truncated);
+	return slot;
+}
+
+static uint32_t mono_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)ts.tv_sec;
+}
+
+/* RRL for one UDP answer: returns the length to send (0: drop). */
+static size_t rate_limit(struct worker *w, const struct answer_ctx *ctx, size_t slot,
+			 const struct sockaddr *client, uint8_t *out, size_t len, uint32_t now)
+{
+	struct net *n = w->net;
+	uint32_t rate = n->rrl_rate[slot];
+	struct rrl_token tok;
+	const struct zone *z = ctx->zone;
+
+	if (rate == 0)
+		return len;
+	(void)rrl_classify(out, len, z ? z->apex : NULL, z ? z->apex_len : 0, &tok);
+	switch (rrl_check(n->rrl, client, &tok, rate, now, &w->slip_count)) {
+	case RRL_PASS:
+		return len;
+	case RRL_SLIP:
+		len = rrl_truncate(out, len);
+		stats_inc(len ? &w->st->rrl_slipped : &w->st->rrl_dropped);
+		return len;
+	default:
+		stats_inc(&w->st->rrl_dropped);
+		return 0;
+	}
+}
+
 /* UDP. */
 
 /* Where the query came to, for answering from that address (a socket
@@ -306,14 +359,14 @@ static void udp_send(struct worker *w, struct udp_sock *u, unsigned n)
 		if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
 			/* The socket buffer is full: UDP may drop, and we
 			 * must not spin; the client will retry. */
-			atomic_fetch_add_explicit(&w->udp_dropped, n - off, memory_order_relaxed);
+			stats_add(&w->st->send_failed, n - off);
 			return;
 		}
 		if (sent < 0 && errno == EINTR)
 			continue;
 		/* This one destination failed (unreachable, bad address):
 		 * skip it and send the rest. */
-		atomic_fetch_add_explicit(&w->udp_dropped, 1, memory_order_relaxed);
+		stats_inc(&w->st->send_failed);
 		off++;
 	}
 }
@@ -344,11 +397,12 @@ static int udp_batch(struct worker *w, struct udp_sock *u)
 
 	batch_begin(w);
 	uint64_t now = (uint64_t)time(NULL);
+	uint32_t mono = w->net->rrl ? mono_seconds() : 0;
 	const struct zonedb *db = zonedb_cell_enter(w->net->cell, w->index);
 	for (int i = 0; i < got; i++) {
 		struct msghdr *rh = &w->rmsg[i].msg_hdr;
 		if (rh->msg_flags & MSG_TRUNC) {
-			atomic_fetch_add_explicit(&w->udp_dropped, 1, memory_order_relaxed);
+			stats_inc(&w->st->dropped);
 			continue;
 		}
 		const uint8_t *q = w->riov[i].iov_base;
@@ -361,9 +415,12 @@ static int udp_batch(struct worker *w, struct udp_sock *u)
 		if (cfg->log_queries)
 			log_query("udp", client, q, qlen, &ctx);
 		if (len == 0) {
-			atomic_fetch_add_explicit(&w->udp_dropped, 1, memory_order_relaxed);
+			stats_inc(&w->st->dropped);
 			continue;
 		}
+		size_t slot = count_answer(w, &ctx);
+		if (w->net->rrl && (len = rate_limit(w, &ctx, slot, client, out, len, mono)) == 0)
+			continue;
 		struct msghdr *sh = &w->smsg[n_out].msg_hdr;
 		w->siov[n_out].iov_base = out;
 		w->siov[n_out].iov_len = len;
@@ -377,7 +434,7 @@ static int udp_batch(struct worker *w, struct udp_sock *u)
 		n_out++;
 	}
 	zonedb_cell_leave(w->net->cell, w->index);
-	atomic_fetch_add_explicit(&w->udp_queries, (uint64_t)got, memory_order_relaxed);
+	stats_add(&w->st->queries[STATS_UDP], (uint64_t)got);
 	if (n_out > 0)
 		udp_send(w, u, n_out);
 	return got;
@@ -418,7 +475,7 @@ static void conn_close(struct tcp_conn *c)
 		ip_release(w->net, c->key);
 		c->counted = 0;
 		w->n_conns--;
-		atomic_fetch_sub_explicit(&w->tcp_open, 1, memory_order_relaxed);
+		stats_inc(&w->st->tcp_closed);
 	}
 	if (c->prev)
 		c->prev->next = c->next;
@@ -434,7 +491,7 @@ static void conn_close(struct tcp_conn *c)
 static void conn_on_timeout(uv_timer_t *t)
 {
 	struct tcp_conn *c = t->data;
-	atomic_fetch_add_explicit(&c->w->tcp_timeouts, 1, memory_order_relaxed);
+	stats_inc(&c->w->st->tcp_timeouts);
 	log_debug("tcp: closing an %s connection", c->in_len > 0 ? "unfinished (read timeout)" : "idle");
 	conn_close(c);
 }
@@ -555,8 +612,11 @@ static int conn_answer(struct tcp_conn *c)
 		pos += 2 + mlen;
 		n_q++;
 		c->msg_started = 0;
-		if (len == 0)
+		if (len == 0) {
+			stats_inc(&w->st->dropped);
 			continue;
+		}
+		count_answer(w, &ctx);
 		if (grow_to(&c->pend, &c->pend_cap, c->pend_len + 2 + len) != 0) {
 			rc = -ENOMEM;
 			break;
@@ -568,7 +628,7 @@ static int conn_answer(struct tcp_conn *c)
 	}
 	if (db)
 		zonedb_cell_leave(w->net->cell, w->index);
-	atomic_fetch_add_explicit(&w->tcp_queries, n_q, memory_order_relaxed);
+	stats_add(&w->st->queries[STATS_TCP], n_q);
 	if (pos > 0) {
 		memmove(c->in, c->in + pos, c->in_len - pos);
 		c->in_len -= pos;
@@ -661,13 +721,12 @@ static void on_connection(uv_stream_t *server, int status)
 		log_debug("tcp: refusing a connection from %s: %s", who,
 			  w->n_conns >= cfg->tcp_max_conns ? "tcp-max-connections reached"
 							   : "tcp-max-per-ip reached");
-		atomic_fetch_add_explicit(&w->tcp_refused, 1, memory_order_relaxed);
+		stats_inc(&w->st->tcp_refused);
 		goto refuse;
 	}
 	c->counted = 1;
 	w->n_conns++;
-	atomic_fetch_add_explicit(&w->tcp_open, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&w->tcp_accepted, 1, memory_order_relaxed);
+	stats_inc(&w->st->tcp_accepted);
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
@@ -810,8 +869,58 @@ static int set_pktinfo(int fd, int family)
 	return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 }
 
+/* The rate of each stats zone slot: the server's, or the zone's own. */
+static int rrl_setup(struct net *n, char *err, size_t errlen)
+{
+	const struct config *cfg = n->cfg;
+	size_t slots = n->stats->n_zones + 1;
+	int any = cfg->rrl_rate > 0;
+	uint64_t seed = 0;
+
+	n->rrl_rate = calloc(slots, sizeof(*n->rrl_rate));
+	if (n->rrl_rate == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < slots; i++)
+		n->rrl_rate[i] = cfg->rrl_rate;
+	for (size_t i = 0; i < cfg->n_zones + cfg->n_dnsbls; i++) {
+		const char *name = i < cfg->n_zones ? cfg->zones[i].name : cfg->dnsbls[i - cfg->n_zones].name;
+		long rate = i < cfg->n_zones ? cfg->zones[i].rrl_rate
+					     : cfg->dnsbls[i - cfg->n_zones].rrl_rate;
+		uint8_t wire[NAME_MAXLEN];
+		int len = name_from_text(name, wire);
+		if (rate < 0 || len < 0)
+			continue;
+		name_lower(wire, wire, (size_t)len);
+		size_t slot = stats_zone_slot(n->stats, wire, (size_t)len);
+		if (slot < n->stats->n_zones)
+			n->rrl_rate[slot] = (uint32_t)rate;
+		any |= rate > 0;
+	}
+	if (!any)
+		return 0;
+	struct rrl_config rc = {
+		.slip = cfg->rrl_slip,
+		.v4_prefix = (uint8_t)cfg->rrl_v4_prefix,
+		.v6_prefix = (uint8_t)cfg->rrl_v6_prefix,
+		.window = cfg->rrl_window,
+		.size = cfg->rrl_size,
+	};
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	int rc2 = rrl_new(&n->rrl, &rc, seed);
+	if (rc2 != 0) {
+		snprintf(err, errlen, "rrl: %s", mx_strerror(rc2));
+		return rc2;
+	}
+	log_info("rrl: %u responses/s per /%d or /%d and answer class, slip %u, window %us",
+		 cfg->rrl_rate, cfg->rrl_v4_prefix, cfg->rrl_v6_prefix, cfg->rrl_slip,
+		 cfg->rrl_window);
+	return 0;
+}
+
 int net_new(struct net **out, const struct config *cfg, struct zonedb_cell *cell,
-	    const struct answer_opts *opts, int n_workers, char *err, size_t errlen)
+	    const struct answer_opts *opts, int n_workers, struct stats *stats, char *err,
+	    size_t errlen)
 {
 	struct net *n = NULL;
 	int rc = -ENOMEM;
@@ -819,6 +928,10 @@ int net_new(struct net **out, const struct config *cfg, struct zonedb_cell *cell
 	*out = NULL;
 	if (n_workers < 1 || n_workers > ZONEDB_MAX_READERS) {
 		snprintf(err, errlen, "workers must be 1..%d", ZONEDB_MAX_READERS);
+		return MX_EINVAL;
+	}
+	if (stats == NULL || stats->n_workers < n_workers) {
+		snprintf(err, errlen, "no counters for %d workers", n_workers);
 		return MX_EINVAL;
 	}
 	n = calloc(1, sizeof(*n));
@@ -829,6 +942,7 @@ int net_new(struct net **out, const struct config *cfg, struct zonedb_cell *cell
 	n->opts = opts;
 	n->n_workers = n_workers;
 	n->n_listen = cfg->n_listen;
+	n->stats = stats;
 	pthread_mutex_init(&n->ip_lock, NULL);
 	uint64_t want = (uint64_t)n_workers * (uint64_t)cfg->tcp_max_conns;
 	size_t size = 64;
@@ -844,12 +958,18 @@ int net_new(struct net **out, const struct config *cfg, struct zonedb_cell *cell
 		struct worker *w = &n->workers[i];
 		w->net = n;
 		w->index = i;
+		w->st = &stats->w[i];
 		w->udp = calloc(n->n_listen, sizeof(*w->udp));
 		w->tcp = calloc(n->n_listen, sizeof(*w->tcp));
 		if (w->udp == NULL || w->tcp == NULL)
 			goto nomem;
 		for (size_t j = 0; j < n->n_listen; j++)
 			w->udp[j].fd = w->tcp[j].fd = -1;
+	}
+	if ((rc = rrl_setup(n, err, errlen)) != 0) {
+		if (rc == -ENOMEM)
+			goto nomem;
+		goto fail;
 	}
 	for (int i = 0; i < n_workers; i++) {
 		struct worker *w = &n->workers[i];
@@ -1008,6 +1128,8 @@ void net_free(struct net *n)
 	}
 	free(n->workers);
 	free(n->iptab);
+	free(n->rrl_rate);
+	rrl_free(n->rrl);
 	pthread_mutex_destroy(&n->ip_lock);
 	free(n);
 }
@@ -1015,20 +1137,4 @@ void net_free(struct net *n)
 int net_workers(const struct net *n)
 {
 	return n->n_workers;
-}
-
-void net_get_stats(const struct net *n, struct net_stats *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (int i = 0; i < n->n_workers; i++) {
-		struct worker *w = &n->workers[i];
-		out->udp_queries += atomic_load_explicit(&w->udp_queries, memory_order_relaxed);
-		out->udp_dropped += atomic_load_explicit(&w->udp_dropped, memory_order_relaxed);
-		out->tcp_queries += atomic_load_explicit(&w->tcp_queries, memory_order_relaxed);
-		out->tcp_accepted += atomic_load_explicit(&w->tcp_accepted, memory_order_relaxed);
-		out->tcp_refused += atomic_load_explicit(&w->tcp_refused, memory_order_relaxed);
-		out->tcp_timeouts += atomic_load_explicit(&w->tcp_timeouts, memory_order_relaxed);
-		int64_t open = atomic_load_explicit(&w->tcp_open, memory_order_relaxed);
-		out->tcp_open += open > 0 ? (uint64_t)open : 0;
-	}
 }

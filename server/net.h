@@ -18,23 +18,18 @@ struct config;
 struct zonedb_cell;
 struct answer_opts;
 struct net;
+struct stats;
 
-struct net_stats {
-	uint64_t udp_queries;
-	uint64_t udp_dropped;   /* malformed or oversized datagrams, failed sends */
-	uint64_t tcp_queries;
-	uint64_t tcp_accepted;
-	uint64_t tcp_refused;   /* closed at accept: over a connection limit */
-	uint64_t tcp_timeouts;  /* closed by the idle or read timeout */
-	uint64_t tcp_open;      /* connections open now */
-};
 
 /* Creates and binds one UDP socket and one TCP listener per listen
  * address for each of n_workers workers (call before dropping
- * privileges). cfg, cell and opts must outlive the net. On error returns a
+ * privileges), and the RRL table if the configuration limits any zone.
+ * Worker i counts into stats->w[i] (stats must have n_workers blocks).
+ * cfg, cell, opts and stats must outlive the net. On error returns a
  * negative code and writes a line naming the address into err. */
 int net_new(struct net **out, const struct config *cfg, struct zonedb_cell *cell,
-	    const struct answer_opts *opts, int n_workers, char *err, size_t errlen);
+	    const struct answer_opts *opts, int n_workers, struct stats *stats, char *err,
+	    size_t errlen);
 
 /* Sets up the loops and starts the worker threads. Returns 0 or a
  * negative code with err set; on error no thread runs. */
@@ -47,8 +42,5 @@ void net_stop(struct net *n);
 void net_free(struct net *n);
 
 int net_workers(const struct net *n);
-
-/* Sums the workers' counters (readable while they run). */
-void net_get_stats(const struct net *n, struct net_stats *out);
 
 #endif

@@ -27,6 +27,8 @@ static void usage(FILE *f)
 		   "commands:\n"
 		   "  reload [ZONE]  re-read changed zone files (or ZONE, even if unchanged)\n"
 		   "  status         version, uptime, workers, zones, counters\n"
+		   "  stats          queries and answers by protocol, rcode, qtype and zone,\n"
+		   "                 DNSBL hits, RRL actions, reloads, TCP connections\n"
 		   "  zones          the zones served, with serials and files\n"
 		   "\n"
 		   "exit: 0 ok, 1 the daemon answered with an error, 2 it cannot be reached\n");
@@ -281,9 +283,9 @@ int cmd_ctl(int argc, char **argv)
 		}
 	}
 	if (cmd == NULL || (strcmp(cmd, "reload") != 0 && strcmp(cmd, "status") != 0 &&
-			    strcmp(cmd, "zones") != 0)) {
+			    strcmp(cmd, "zones") != 0 && strcmp(cmd, "stats") != 0)) {
 		if (cmd)
-			fprintf(stderr, "mxdns ctl: unknown command '%s' (reload [ZONE], status, zones)\n", cmd);
+			fprintf(stderr, "mxdns ctl: unknown command '%s' (reload [ZONE], status, stats, zones)\n", cmd);
 		else
 			usage(stderr);
 		goto out;
@@ -310,10 +312,18 @@ int cmd_ctl(int argc, char **argv)
 		fprintf(stderr, "mxdns ctl: '%s' is not a zone name\n", zone);
 		goto out;
 	}
+	/* The daemon writes the JSON of stats itself (it has the zone names
+	 * and the structure); the other commands are converted here. */
+	int daemon_json = json && strcmp(cmd, "stats") == 0;
+	if (daemon_json)
+		zone = "json";
 	snprintf(line, sizeof(line), "%s%s%s", cmd, zone ? " " : "", zone ? zone : "");
 	if (request(control, line, &r) != 0)
 		goto out; /* rc stays 2: unreachable */
-	if (json) {
+	if (daemon_json && r.error == NULL) {
+		for (size_t i = 0; i < r.n; i++)
+			printf("%s\n", r.lines[i]);
+	} else if (json) {
 		print_json(cmd, &r);
 	} else {
 		for (size_t i = 0; i < r.n; i++)

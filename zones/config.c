@@ -41,6 +41,12 @@ void config_init(struct config *cfg)
 	cfg->tcp_max_per_ip = 32;
 	cfg->tcp_idle_ms = 10000;
 	cfg->tcp_read_ms = 5000;
+	/* RRL off; the rest are BIND's and NSD's defaults. */
+	cfg->rrl_slip = 2;
+	cfg->rrl_v4_prefix = 24;
+	cfg->rrl_v6_prefix = 56;
+	cfg->rrl_window = 1;
+	cfg->rrl_size = 1000000;
 }
 
 static void strv_free(char **v, size_t n)
@@ -74,6 +80,10 @@ void config_cleanup(struct config *cfg)
 	free(cfg->group);
 	free(cfg->chroot_dir);
 	free(cfg->pidfile);
+	if (cfg->metrics) {
+		free(cfg->metrics->text);
+		free(cfg->metrics);
+	}
 	for (size_t i = 0; i < cfg->n_zones; i++) {
 		free(cfg->zones[i].name);
 		free(cfg->zones[i].file);
@@ -273,6 +283,7 @@ int config_add_zone(struct config *cfg, const char *spec, char *err, size_t errl
 		goto nomem;
 	z->name = name;
 	z->file = file;
+	z->rrl_rate = -1;
 	return 0;
 nomem:
 	free(name);
@@ -338,6 +349,7 @@ static void dnsbl_init(struct config_dnsbl *d)
 {
 	d->ttl = 2100; /* rbldnsd's default */
 	d->neg_ttl = 300;
+	d->rrl_rate = -1;
 }
 
 int config_add_dnsbl(struct config *cfg, const char *spec, char *err, size_t errlen)
@@ -527,8 +539,17 @@ static const struct keydef {
 	KEY(SEC_SERVER, "group", 0),
 	KEY(SEC_SERVER, "chroot", 0),
 	KEY(SEC_SERVER, "pidfile", 0),
+	KEY(SEC_SERVER, "run-as-root", 0),
+	KEY(SEC_SERVER, "rrl-responses-per-second", 0),
+	KEY(SEC_SERVER, "rrl-slip", 0),
+	KEY(SEC_SERVER, "rrl-ipv4-prefix", 0),
+	KEY(SEC_SERVER, "rrl-ipv6-prefix", 0),
+	KEY(SEC_SERVER, "rrl-window", 0),
+	KEY(SEC_SERVER, "rrl-size", 0),
+	KEY(SEC_SERVER, "metrics-listen", 0),
 	KEY(SEC_ZONE, "name", 0),
 	KEY(SEC_ZONE, "file", 0),
+	KEY(SEC_ZONE, "rrl-responses-per-second", 0),
 	KEY(SEC_DNSBL, "name", 0),
 	KEY(SEC_DNSBL, "db", 0),
 	KEY(SEC_DNSBL, "list", 1),
@@ -541,11 +562,53 @@ static const struct keydef {
 	KEY(SEC_DNSBL, "refuse", 1),
 	KEY(SEC_DNSBL, "deny-code", 1),
 	KEY(SEC_DNSBL, "quota-code", 1),
+	KEY(SEC_DNSBL, "rrl-responses-per-second", 0),
 };
 
 static const char *section_name(enum section s)
 {
 	return s == SEC_SERVER ? "server" : s == SEC_ZONE ? "zone" : s == SEC_DNSBL ? "dnsbl" : "";
+}
+
+static int rrl_key(struct parser *p, const char *k, const char *v)
+{
+	struct config *cfg = p->cfg;
+	int n = 0, rc;
+
+	if (strcmp(k, "responses-per-second") == 0)
+		rc = set_int(p, &n, v, 0, 1000000, " (0: off)");
+	else if (strcmp(k, "slip") == 0)
+		rc = set_int(p, &n, v, 0, 100, " (0: never, 1: always, N: every Nth)");
+	else if (strcmp(k, "ipv4-prefix") == 0)
+		return set_int(p, &cfg->rrl_v4_prefix, v, 0, 32, " bits");
+	else if (strcmp(k, "ipv6-prefix") == 0)
+		return set_int(p, &cfg->rrl_v6_prefix, v, 0, 128, " bits");
+	else if (strcmp(k, "window") == 0)
+		rc = set_int(p, &n, v, 1, 3600, " seconds");
+	else if (strcmp(k, "size") == 0)
+		rc = set_int(p, &n, v, 1024, 100000000, " buckets");
+	else
+		return fail(p, "unknown key");
+	if (rc != 0)
+		return rc;
+	if (k[0] == 'r')
+		cfg->rrl_rate = (uint32_t)n;
+	else if (k[0] == 's' && k[1] == 'l')
+		cfg->rrl_slip = (uint32_t)n;
+	else if (k[0] == 'w')
+		cfg->rrl_window = (uint32_t)n;
+	else
+		cfg->rrl_size = (uint32_t)n;
+	return 0;
+}
+
+static int zone_rrl(struct parser *p, long *slot, const char *v)
+{
+	int n = 0;
+	if (set_int(p, &n, v, 0, 1000000, " (0: not limited in this zone)") != 0)
+		return MX_ESYNTAX;
+	*slot = n;
+	return 0;
 }
 
 static int server_key(struct parser *p, const char *k, const char *v)
@@ -621,6 +684,18 @@ static int server_key(struct parser *p, const char *k, const char *v)
 		return set_path(p, &cfg->chroot_dir, v);
 	if (strcmp(k, "pidfile") == 0)
 		return set_path(p, &cfg->pidfile, v);
+	if (strcmp(k, "run-as-root") == 0)
+		return yesno(p, v, &cfg->run_as_root);
+	if (strncmp(k, "rrl-", 4) == 0)
+		return rrl_key(p, k + 4, v);
+	if (strcmp(k, "metrics-listen") == 0) {
+		struct config tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		if (config_add_listen(&tmp, v, msg, sizeof(msg)) != 0)
+			return fail(p, "%s", msg);
+		cfg->metrics = tmp.listen;
+		return 0;
+	}
 	return fail(p, "unknown key");
 }
 
@@ -672,6 +747,8 @@ static int dnsbl_key(struct parser *p, const char *k, const char *v)
 		return acl_key(p, ACL_DENY_CODE, v);
 	if (strcmp(k, "quota-code") == 0)
 		return acl_key(p, ACL_QUOTA_CODE, v);
+	if (strcmp(k, "rrl-responses-per-second") == 0)
+		return zone_rrl(p, &d->rrl_rate, v);
 	return fail(p, "unknown key");
 }
 
@@ -800,6 +877,7 @@ static int parse_line(struct parser *p, char *s)
 		p->seen_sec = 0;
 		if (p->sec == SEC_DNSBL)
 			dnsbl_init(&p->dnsbl);
+		p->zone.rrl_rate = -1;
 		return 0;
 	}
 	if (p->sec == SEC_NONE)
@@ -823,6 +901,8 @@ static int parse_line(struct parser *p, char *s)
 	case SEC_ZONE:
 		if (strcmp(key, "name") == 0)
 			return set_name(p, &p->zone.name, value);
+		if (strcmp(key, "rrl-responses-per-second") == 0)
+			return zone_rrl(p, &p->zone.rrl_rate, value);
 		return set_path(p, &p->zone.file, value);
 	default:
 		return dnsbl_key(p, key, value);

@@ -44,6 +44,7 @@ struct config_zone {
 	char *name; /* presentation form, no trailing dot needed */
 	char *file; /* master file */
 	int line;   /* where it was declared, for messages */
+	long rrl_rate; /* rrl-responses-per-second for this zone; -1 = the server's */
 };
 
 struct config_dnsbl {
@@ -60,6 +61,7 @@ struct config_dnsbl {
 	struct config_acl *acl; /* first match wins; no match = allow */
 	size_t n_acl;
 	int line;
+	long rrl_rate; /* rrl-responses-per-second for this zone; -1 = the server's */
 };
 
 enum config_log_target { LOG_TO_STDERR = 0, LOG_TO_SYSLOG };
@@ -85,6 +87,15 @@ struct config {
 	int tcp_idle_ms;      /* idle timeout between messages */
 	int tcp_read_ms;      /* time allowed to receive one whole message */
 	char *user, *group, *chroot_dir, *pidfile;
+	int run_as_root;      /* allow running on as root after start-up */
+	/* Response rate limiting (server/rrl.h); off while rrl_rate is 0
+	 * and no zone sets its own. */
+	uint32_t rrl_rate;    /* responses per second per bucket */
+	uint32_t rrl_slip;    /* every Nth limited response truncated; 0 = drop all */
+	int rrl_v4_prefix, rrl_v6_prefix;
+	uint32_t rrl_window;  /* seconds */
+	uint32_t rrl_size;    /* buckets */
+	struct config_listen *metrics; /* Prometheus endpoint, NULL = none */
 
 	struct config_zone *zones;
 	size_t n_zones;

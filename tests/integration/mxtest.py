@@ -174,6 +174,9 @@ def start_mxdnsd(port, zones=(), args=(), logdir=None, probe=None, timeout=10.0)
     for name, path in zones:
         argv += ["--zone", "%s:%s" % (name, os.path.abspath(path))]
     argv += list(args)
+    if os.geteuid() == 0 and ("-c" in argv or "--config" in argv) and "--run-as-root" not in argv:
+        # mxdnsd refuses to stay root with a configuration file unless told.
+        argv.append("--run-as-root")
     if logdir is None:
         logdir = tempfile.mkdtemp(prefix="mxtest-log-")
     probe = probe or ((zones[0][0] if zones else "example.com"), "SOA")
