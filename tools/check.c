@@ -53,6 +53,7 @@ struct check {
 	bool implicit_mx;
 	bool net_error; /* some server did not answer: the report is incomplete */
 	bool has_mtasts;
+	bool nxdomain; /* the domain does not exist: nothing more to check */
 	char sel[SEL_MAX][HOSTARG_MAX], bl[BL_MAX][HOSTARG_MAX]; /* the options */
 };
 
@@ -177,7 +178,9 @@ static int check_mx(struct check *c)
 	if (r == 0) {
 		dc_mx_eval((const char *const *)ans.rdata, ans.count, &c->mx, &c->r);
 	} else if (absent(r) && ans.rcode == 3) {
-		dc_add(&c->r, DC_MX, DC_FAIL, "%s does not exist (NXDOMAIN)", c->domain);
+		dc_add(&c->r, DC_MX, DC_FAIL,
+		       "%s does not exist (NXDOMAIN): no other record is looked up", c->domain);
+		c->nxdomain = true;
 	} else if (absent(r)) {
 		struct dnsq_answer a, aaaa;
 		int ra = look(c, c->domain, "A", &a), r6 = look(c, c->domain, "AAAA", &aaaa);
@@ -772,13 +775,15 @@ int cmd_check(int argc, char **argv)
 
 	if (check_mx(c) != 0)
 		goto done;
-	check_spf(c);
-	check_dkim(c, selp, nsel);
-	check_dmarc(c);
-	check_mtasts(c);
-	check_tlsrpt(c);
-	check_tlsa(c);
-	check_dnsbl(c, blp, nbl);
+	if (!c->nxdomain) {
+		check_spf(c);
+		check_dkim(c, selp, nsel);
+		check_dmarc(c);
+		check_mtasts(c);
+		check_tlsrpt(c);
+		check_tlsa(c);
+		check_dnsbl(c, blp, nbl);
+	}
 
 	if (json) {
 		struct json j;

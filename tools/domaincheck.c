@@ -129,14 +129,29 @@ const char *dc_level_name(enum dc_level level)
 	}
 }
 
+static size_t section_lines(const struct dc_report *r, enum dc_section s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->line[i].section == s)
+			n++;
+	return n;
+}
+
+/* A section without lines was skipped (e.g. after NXDOMAIN), not passed. */
+static const char *section_status(const struct dc_report *r, enum dc_section s)
+{
+	return section_lines(r, s) ? dc_level_name(dc_section_level(r, s)) : "SKIPPED";
+}
+
 void dc_report_print(const struct dc_report *r, FILE *out, const char *domain)
 {
 	size_t fails = dc_count(r, DC_FAIL), warns = dc_count(r, DC_WARN);
 
 	fprintf(out, "mail DNS check of %s\n", domain);
 	for (int s = 0; s < DC_NSECTIONS; s++) {
-		fprintf(out, "\n%s: %s\n", dc_section_name(s),
-			dc_level_name(dc_section_level(r, s)));
+		fprintf(out, "\n%s: %s\n", dc_section_name(s), section_status(r, s));
 		for (size_t i = 0; i < r->n; i++)
 			if (r->line[i].section == (enum dc_section)s)
 				fprintf(out, "  %-4s  %s\n", dc_level_name(r->line[i].level),
@@ -161,7 +176,7 @@ void dc_report_json(const struct dc_report *r, struct json *j, const char *domai
 	for (int s = 0; s < DC_NSECTIONS; s++) {
 		json_obj_begin(j);
 		json_kv_str(j, "name", dc_section_name(s));
-		json_kv_str(j, "status", dc_level_name(dc_section_level(r, s)));
+		json_kv_str(j, "status", section_status(r, s));
 		json_key(j, "lines");
 		json_arr_begin(j);
 		for (size_t i = 0; i < r->n; i++) {

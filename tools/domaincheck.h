@@ -62,7 +62,8 @@ enum dc_level dc_section_level(const struct dc_report *r, enum dc_section s);
 const char *dc_section_name(enum dc_section s); /* "MX", "SPF", ... */
 const char *dc_level_name(enum dc_level level); /* "OK", "INFO", "WARN", "FAIL" */
 
-/* The report as text, section by section, then a summary line. */
+/* The report as text, section by section (a section without lines is
+ * SKIPPED), then a summary line. */
 void dc_report_print(const struct dc_report *r, FILE *out, const char *domain);
 /* The report as one JSON object: domain, ok, counts, sections [ {name,
  * status, lines [ {status, text} ] } ]. Leaves the object open so the
