@@ -464,11 +464,9 @@ void dc_dmarc_eval(const char *domain, const char *value, size_t len, struct dc_
 	    txtrec_tags_parse(value, len, &tags) != 0)
 		goto out;
 
+	/* dmarc_lint already warns on p=none and notes a missing rua= */
 	t = txtrec_tags_get(&tags, "p");
-	if (t != NULL && strcasecmp(t->value, "none") == 0)
-		dc_add(r, DC_DMARC, DC_WARN,
-		       "policy p=none: monitoring only, receivers do not act on failing mail");
-	else if (t != NULL)
+	if (t != NULL && strcasecmp(t->value, "none") != 0)
 		dc_add(r, DC_DMARC, DC_OK, "policy p=%s", t->value);
 	t = txtrec_tags_get(&tags, "sp");
 	if (t != NULL)
@@ -480,11 +478,8 @@ void dc_dmarc_eval(const char *domain, const char *value, size_t len, struct dc_
 		       "pct=%s: the policy applies to part of the failing mail only", t->value);
 
 	t = txtrec_tags_get(&tags, "rua");
-	if (t == NULL) {
-		dc_add(r, DC_DMARC, DC_WARN,
-		       "no rua=: nobody receives aggregate reports, failures go unnoticed");
+	if (t == NULL)
 		goto out;
-	}
 	dc_add(r, DC_DMARC, DC_OK, "aggregate reports to %s", t->value);
 	for (const char *p = t->value; *p;) {
 		size_t n = strcspn(p, ",");

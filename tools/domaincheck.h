@@ -127,8 +127,8 @@ void dc_tlsa_eval(const char *owner, const char *rdata, struct dc_report *r);
 #define DC_RUA_MAX 8
 
 /* A DMARC record value for domain, as lines of section DMARC: the
- * linter's findings, the policy (p=none warned), sp=, pct below 100, and
- * rua= (missing warned). The rua addresses outside domain need the other
+ * linter's findings (dmarc_lint: p=none warned, missing rua= noted), the
+ * policy, sp=none, pct below 100, and the rua= addresses. The rua addresses outside domain need the other
  * domain's consent (RFC 7489 §7.1); their domains go to ext (HOSTARG_MAX
  * each, at most DC_RUA_MAX), their count to *next. */
 void dc_dmarc_eval(const char *domain, const char *value, size_t len, struct dc_report *r,
