@@ -587,8 +587,15 @@ size_t answer_build(const uint8_t *qbuf, size_t qlen, const struct zonedb *db,
 		return finish(&p, &q, ctx, q.qtype == RR_AXFR || q.qtype == RR_IXFR ? RCODE_REFUSED : RCODE_NOTIMP,
 			      0, opts);
 
-	struct lookup l = {.z = z, .len = q.qname_len, .pos = 12, .qtype = q.qtype,
-			   .proto = ctx->proto, .aa = 1, .rcode = RCODE_NOERROR};
+	struct lookup l; /* not an initializer: that would clear name[] too */
+	l.z = z;
+	l.len = q.qname_len;
+	l.pos = 12;
+	l.qtype = q.qtype;
+	l.proto = ctx->proto;
+	l.aa = 1;
+	l.rcode = RCODE_NOERROR;
+	l.answered = 0;
 	memcpy(l.name, q.lname, q.qname_len);
 	p.apex_pos = (uint16_t)(12 + q.qname_len - z->apex_len);
 	if (z->bl && q.qname_len > z->apex_len)

@@ -363,9 +363,11 @@ const struct zone_node *zone_find(const struct zone *z, const uint8_t *name, siz
 {
 	uint32_t h = name_hash(name, len);
 	uint32_t i = h & z->table_mask;
-	for (uint32_t idx; (idx = z->table[i]) != 0; i = (i + 1) & z->table_mask) {
-		const struct zone_node *n = &z->nodes[idx - 1];
-		if (n->hash == h && n->name_len == len && memcmp(n->name, name, len) == 0)
+	for (uint64_t slot; (slot = z->table[i]) != 0; i = (i + 1) & z->table_mask) {
+		if ((uint32_t)(slot >> 32) != h)
+			continue;
+		const struct zone_node *n = &z->nodes[(uint32_t)slot - 1];
+		if (n->name_len == len && memcmp(n->name, name, len) == 0)
 			return n;
 	}
 	return NULL;
@@ -629,7 +631,7 @@ static int compile(struct loader *L, struct zone *z)
 	uint32_t tcap = 16;
 	while (tcap < 2 * n_bn)
 		tcap *= 2;
-	z->table = arena_alloc(a, tcap * sizeof(uint32_t));
+	z->table = arena_alloc(a, tcap * sizeof(uint64_t));
 	dname_occluded = calloc(n_bn, 1);
 	if (!z->nodes || !z->table || !dname_occluded) {
 		rc = -ENOMEM;
@@ -699,7 +701,7 @@ static int compile(struct loader *L, struct zone *z)
 			uint32_t s = n->hash & z->table_mask;
 			while (z->table[s])
 				s = (s + 1) & z->table_mask;
-			z->table[s] = (uint32_t)i + 1;
+			z->table[s] = (uint64_t)n->hash << 32 | ((uint64_t)i + 1);
 		}
 	}
 

@@ -88,7 +88,9 @@ struct zone {
 
 	struct zone_node *nodes; /* includes empty non-terminals */
 	size_t n_nodes;
-	uint32_t *table;   /* open addressing: node index + 1, 0 = empty */
+	/* Open addressing: (hash << 32) | (node index + 1), 0 = empty. The
+	 * hash in the slot saves touching a node that does not match. */
+	uint64_t *table;
 	uint32_t table_mask;
 	const struct zone_node *apex_node;
 	const struct zone_rrset *soa;     /* with its own TTL, for SOA queries */
