@@ -125,21 +125,28 @@ static void check_exchange(struct check *c, size_t i)
 	struct host *h = &c->host[i];
 	static const char *const types[] = {"A", "AAAA"};
 	struct dnsq_answer ans;
-	char errs[2][400], list[ADDR_MAX * 50];
+	char errs[2][400], list[ADDR_MAX * 50], target[HOSTARG_MAX + 8];
+	const char *name = m->host;
 	int rc[2];
 	size_t pos = 0;
 
 	/* RFC 2181 §10.3: an MX exchange must not be an alias; senders
 	 * differ in whether they follow it */
-	if (look(c, m->host, "CNAME", &ans) == 0)
+	if (look(c, m->host, "CNAME", &ans) == 0) {
 		dc_add(&c->r, DC_MX, DC_WARN,
 		       "%s is an alias (CNAME to %s); RFC 2181 §10.3 says an MX must name the "
 		       "host itself, some senders refuse this",
 		       m->host, ans.rdata[0]);
+		/* the addresses are the target's: asked directly, since an
+		 * authoritative --server does not follow an alias out of its
+		 * zones */
+		snprintf(target, sizeof(target), "%s", ans.rdata[0]);
+		name = target;
+	}
 	dnsq_answer_cleanup(&ans);
 
 	for (int t = 0; t < 2; t++) {
-		rc[t] = look(c, m->host, types[t], &ans);
+		rc[t] = look(c, name, types[t], &ans);
 		snprintf(errs[t], sizeof(errs[t]), "%s", c->q.err);
 		for (size_t k = 0; rc[t] == 0 && k < ans.count && h->n < ADDR_MAX; k++)
 			snprintf(h->addr[h->n++], sizeof(h->addr[0]), "%s", ans.rdata[k]);
