@@ -477,7 +477,7 @@ int publish_records(const struct publish_opts *o, const struct publish_rrs *r)
 		fprintf(stderr, "%s: %s\n", prog, err);
 		goto done;
 	}
-	rc = publish_commit(o, &t, zf, NULL, false);
+	rc = publish_commit(o, &t, zf, o->outcome, o->outcome != NULL);
 	goto done;
 oom:
 	fprintf(stderr, "%s: out of memory\n", prog);

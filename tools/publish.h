@@ -29,6 +29,7 @@
 
 struct zone;
 struct zonefile;
+struct publish_outcome;
 
 struct publish_opts {
 	const char *zone;    /* --zone: FILE, or a zone NAME (required) */
@@ -41,6 +42,9 @@ struct publish_opts {
 	bool dry_run;        /* --dry-run: show the diff, write nothing */
 	bool quiet;          /* no "published ..." line on stderr */
 	const char *prog;    /* e.g. "mxdns spf build", prefixes messages; NULL: "mxdns" */
+	struct publish_outcome *outcome; /* publish_records/publish_txt: when not NULL, receives
+					    what was done (a dry run's diff in outcome->diff, to free,
+					    instead of on stdout), for a generator's --json */
 };
 
 /* The records to put at one owner. */

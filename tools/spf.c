@@ -1831,7 +1831,7 @@ int spf_build_record(const struct spf_build *b, char *out, size_t cap, char *err
 	return 0;
 fail:
 	spf_record_free(rec);
-	if (out && cap)
+	if (out && cap && rc != MX_ELIMIT)
 		out[0] = '\0';
 	return rc;
 }

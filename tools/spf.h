@@ -235,8 +235,8 @@ struct spf_build {
 };
 
 /* Assemble a record from the options, checked by parsing it back. Refuses
- * (MX_ELIMIT) a record with more than 10 lookup terms of its own. err
- * says why on failure. */
+ * (MX_ELIMIT) a record with more than 10 lookup terms of its own; out
+ * then still holds it, for a caller's --force. err says why on failure. */
 int spf_build_record(const struct spf_build *b, char *out, size_t cap, char *err, size_t errlen);
 
 #endif

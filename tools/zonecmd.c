@@ -5,6 +5,7 @@
 #include "errcode.h"
 #include "json.h"
 #include "publish.h"
+#include "pubopt.h"
 #include "zone.h"
 #include "zonefile.h"
 
@@ -43,27 +44,17 @@ static int usage(FILE *f, int code)
 		"and, unless --force: an SPF record failing lint or over 10 lookups, a second\n"
 		"SPF record, a bad or second DKIM key record at a selector.\n"
 		"\n"
-		"options:\n"
-		"  -c, --config FILE   mxdnsd.conf: zone names and the control socket\n"
-		"      --control PATH  the daemon's control socket ($MXDNS_CONTROL)\n"
-		"      --origin NAME   the zone's name, when ZONE is a file nothing names\n"
-		"      --no-reload     write the file only\n"
-		"      --force         publish despite the mail checks\n"
-		"  -n, --dry-run       print the diff, write nothing\n"
-		"      --json          machine-readable output\n"
-		"exit: 0 done, 1 refused or check failed, 2 usage or runtime error\n");
+		"options:\n");
+	pubopt_usage(f, false);
+	fprintf(f, "      --json          machine-readable output\n"
+		   "exit: 0 done, 1 refused or check failed, 2 usage or runtime error\n");
 	return code;
 }
 
-enum { OPT_CONTROL = 256, OPT_ORIGIN, OPT_NO_RELOAD, OPT_FORCE, OPT_JSON, OPT_HELP };
+enum { OPT_JSON = 256, OPT_HELP };
 
 static const struct option options[] = {
-	{"config", required_argument, NULL, 'c'},
-	{"control", required_argument, NULL, OPT_CONTROL},
-	{"origin", required_argument, NULL, OPT_ORIGIN},
-	{"no-reload", no_argument, NULL, OPT_NO_RELOAD},
-	{"force", no_argument, NULL, OPT_FORCE},
-	{"dry-run", no_argument, NULL, 'n'},
+	PUBOPT_OPTIONS,
 	{"json", no_argument, NULL, OPT_JSON},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
@@ -85,24 +76,6 @@ static char *join(int argc, char **argv, int from)
 		strcat(s, argv[i]);
 	}
 	return s;
-}
-
-static void json_outcome(struct json *j, const struct publish_outcome *po)
-{
-	json_kv_bool(j, "changed", po->changed);
-	json_kv_bool(j, "written", po->written);
-	if (po->changed) {
-		json_kv_int(j, "old_serial", po->old_serial);
-		json_kv_int(j, "new_serial", po->new_serial);
-		json_kv_int(j, "records", (int64_t)po->n_records);
-	}
-	json_key(j, "reload");
-	if (po->reload < 0)
-		json_null(j);
-	else
-		json_str(j, po->reload == 0 ? "ok" : po->reload == 1 ? "failed" : "unreachable");
-	if (po->diff)
-		json_kv_str(j, "diff", po->diff);
 }
 
 /* add, del, set (and diff): args are what follows ZONE. */
@@ -197,7 +170,7 @@ static int do_edit(const char *verb, struct publish_opts *o, int nargs, char **a
 		json_kv_str(&j, "action", verb);
 		json_kv_bool(&j, "ok", rc == 0);
 		json_kv_bool(&j, "dry_run", o->dry_run);
-		json_outcome(&j, &po);
+		pubopt_json_outcome(&j, &po);
 		json_obj_end(&j);
 		json_finish(&j);
 	}
@@ -346,26 +319,10 @@ int cmd_zone(int argc, char **argv)
 	optind = 0;
 	opterr = 0;
 	/* options may come anywhere; "--" ends them (for RDATA like "-all") */
-	while ((c = getopt_long(argc - 1, argv + 1, "c:nh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc - 1, argv + 1, PUBOPT_SHORT "h", options, NULL)) != -1) {
+		if (pubopt_take(&o, c, optarg))
+			continue;
 		switch (c) {
-		case 'c':
-			o.config = optarg;
-			break;
-		case OPT_CONTROL:
-			o.control = optarg;
-			break;
-		case OPT_ORIGIN:
-			o.origin = optarg;
-			break;
-		case OPT_NO_RELOAD:
-			o.no_reload = true;
-			break;
-		case OPT_FORCE:
-			o.force = true;
-			break;
-		case 'n':
-			o.dry_run = true;
-			break;
 		case OPT_JSON:
 			json = true;
 			break;
