@@ -19,6 +19,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mxtest  # noqa: E402
@@ -138,21 +140,38 @@ def ctl_stats(sock):
     return json.loads(p.stdout)
 
 
+def scrape(port):
+    """The Prometheus endpoint's samples: {'name{labels}': value}."""
+    with urllib.request.urlopen("http://%s:%d/metrics" % (HOST, port), timeout=5) as r:
+        check(r.status == 200, "metrics status %d" % r.status)
+        check(r.headers["Content-Type"].startswith("text/plain; version=0.0.4"),
+              "metrics content type %s" % r.headers["Content-Type"])
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, v = line.rsplit(" ", 1)
+            out[k] = float(v)
+    return out
+
+
 def main():
     with mxtest.workdir() as d:
         port = mxtest.free_port()
+        mport = mxtest.free_port()
         write(os.path.join(d, "rrl.zone"), ZONE_TEXT)
         write(os.path.join(d, "free.zone"), ZONE_TEXT)
         conf = os.path.join(d, "mxdnsd.conf")
         sock = os.path.join(d, "ctl.sock")
         write(conf, "server:\n  listen: %s@%d\n  workers: 2\n  control: %s\n"
-                    "  rrl-responses-per-second: %d\n  rrl-slip: 2\n"
+                    "  rrl-responses-per-second: %d\n  rrl-slip: 2\n  metrics-listen: %s@%d\n"
                     "zone:\n  name: rrl.test\n  file: rrl.zone\n"
                     "zone:\n  name: free.test\n  file: free.zone\n  rrl-responses-per-second: 0\n"
-              % (HOST, port, sock, RATE))
+              % (HOST, port, sock, RATE, HOST, mport))
         srv = mxtest.start_mxdnsd(port, args=["-c", conf], logdir=d, probe=("rrl.test", "SOA"))
         try:
             time.sleep(1.1)  # the probes' bucket refills
+            m0 = scrape(mport)
             res = {}
             t = threading.Thread(target=steady_client, args=(port, "www.rrl.test", DURATION, 10, res))
             t0 = time.monotonic()
@@ -193,6 +212,31 @@ def main():
             check(st["rrl-dropped"] + st["rrl-slipped"] >= 0.95 * limited,
                   "rrl counters %d+%d for %d limited" % (st["rrl-dropped"], st["rrl-slipped"], limited))
             check(st["queries"]["tcp"] >= 20, "tcp queries not counted")
+
+            # The Prometheus endpoint moved with the flood.
+            m1 = scrape(mport)
+
+            def moved(k):
+                return m1.get(k, 0) - m0.get(k, 0)
+            udp = moved('mxdns_queries_total{proto="udp"}')
+            print("metrics: udp +%d, rrl dropped +%d slipped +%d, rrl.test +%d" % (
+                udp, moved('mxdns_rrl_responses_total{action="dropped"}'),
+                moved('mxdns_rrl_responses_total{action="slipped"}'),
+                moved('mxdns_zone_queries_total{zone="rrl.test."}')))
+            check(udp >= sent + sent2, "udp queries moved by %d for %d sent" % (udp, sent + sent2))
+            check(moved('mxdns_queries_total{proto="tcp"}') >= 20, "tcp queries did not move")
+            check(moved('mxdns_rrl_responses_total{action="slipped"}') >= tc, "slips did not move")
+            check(moved('mxdns_rrl_responses_total{action="dropped"}') > 0, "drops did not move")
+            check(moved('mxdns_zone_queries_total{zone="rrl.test."}') >= sent, "zone counter did not move")
+            check(moved('mxdns_zone_queries_total{zone="free.test."}') >= sent2, "free.test counter")
+            check(moved('mxdns_queries_by_qtype_total{qtype="A"}') >= sent, "qtype A did not move")
+            check(m1['mxdns_responses_total{rcode="NOERROR"}'] > m0['mxdns_responses_total{rcode="NOERROR"}'],
+                  "NOERROR did not move")
+            try:
+                urllib.request.urlopen("http://%s:%d/other" % (HOST, mport), timeout=5)
+                check(False, "/other answered")
+            except urllib.error.HTTPError as e:
+                check(e.code == 404, "/other: %d" % e.code)
         finally:
             srv.stop()
     print("test_rrl: ok")
