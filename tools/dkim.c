@@ -17,6 +17,7 @@
 #include "findings.h"
 #include "hostarg.h"
 #include "json.h"
+#include "pubopt.h"
 #include "txtrec.h"
 
 #include <errno.h>
@@ -517,11 +518,9 @@ int dkim_ed25519_seed_b64(EVP_PKEY *key, char *out, size_t cap)
 	return 0;
 }
 
-/* ---- the subcommand ---- */
+/* ---- key files ---- */
 
 struct outfile {
-	const char *kind;
-	char path[4096];
 	char *data;
 	size_t len;
 	mode_t mode;
@@ -530,23 +529,24 @@ struct outfile {
 /* Writes one file so that a crash never leaves a partial file under its
  * name: without force, O_CREAT|O_EXCL refuses an existing file (and a
  * symlink planted there); with force, a temporary file is renamed over. */
-static int write_file(const struct outfile *o, bool force, char *err, size_t errcap)
+static int write_file(const char *path, const struct outfile *o, bool force, char *err,
+		      size_t errcap)
 {
 	char tmp[4200];
-	const char *target = o->path;
+	const char *target = path;
 	int fd = -1, ret;
 	size_t off = 0;
 
 	if (force) {
-		snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", o->path);
+		snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
 		fd = mkstemp(tmp);
 		target = tmp;
 	} else {
-		fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, o->mode);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, o->mode);
 	}
 	if (fd < 0) {
 		ret = -errno;
-		snprintf(err, errcap, "%s: %s%s", o->path, strerror(-ret),
+		snprintf(err, errcap, "%s: %s%s", path, strerror(-ret),
 			 ret == -EEXIST ? " (not overwriting a key; use --force)" : "");
 		return ret == -EEXIST ? MX_EEXIST : ret;
 	}
@@ -569,12 +569,12 @@ static int write_file(const struct outfile *o, bool force, char *err, size_t err
 		goto fail_errno;
 	}
 	fd = -1;
-	if (force && rename(tmp, o->path) < 0)
+	if (force && rename(tmp, path) < 0)
 		goto fail_errno;
 	return 0;
 fail_errno:
 	ret = -errno;
-	snprintf(err, errcap, "%s: %s", o->path, strerror(-ret));
+	snprintf(err, errcap, "%s: %s", path, strerror(-ret));
 	if (fd >= 0)
 		close(fd);
 	unlink(target);
@@ -591,14 +591,117 @@ static void fsync_dir(const char *dir)
 	}
 }
 
+static char *pem_private(EVP_PKEY *key, size_t *len)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *mem, *out = NULL;
+	long n;
+
+	if (bio == NULL)
+		return NULL;
+	/* PKCS#8 for both key types: OpenSSL 3's default for this call. */
+	if (PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) == 1) {
+		n = BIO_get_mem_data(bio, &mem);
+		out = malloc((size_t)n + 1);
+		if (out != NULL) {
+			memcpy(out, mem, (size_t)n);
+			out[n] = '\0';
+			*len = (size_t)n;
+		}
+	}
+	BIO_free(bio);
+	return out;
+}
+
+int dkim_key_write(const char *dir, const char *selector, EVP_PKEY *key, const char *record,
+		   bool force, struct dkim_key_files *files, char *err, size_t errcap)
+{
+	struct dkim_key_files local;
+	struct outfile data[DKIM_KEY_FILES_MAX];
+	char seed[64];
+	struct stat st;
+	bool ed25519 = EVP_PKEY_is_a(key, "ED25519");
+	int ret = MX_EINVAL;
+
+	if (files == NULL)
+		files = &local;
+	memset(files, 0, sizeof(*files));
+	memset(data, 0, sizeof(data));
+	seed[0] = '\0';
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errcap, "%s: not a directory", dir);
+		goto done;
+	}
+	/* keys first, the record last: a record file without its key would
+	 * invite publishing a key nobody can sign with */
+	files->kind[files->n] = "private";
+	snprintf(files->path[files->n], sizeof(files->path[0]), "%s/%s.private", dir, selector);
+	data[files->n++].mode = 0600;
+	if (ed25519) {
+		files->kind[files->n] = "ed25519_seed";
+		snprintf(files->path[files->n], sizeof(files->path[0]), "%s/%s.ed25519", dir,
+			 selector);
+		data[files->n++].mode = 0600;
+	}
+	if (record) {
+		files->kind[files->n] = "record";
+		snprintf(files->path[files->n], sizeof(files->path[0]), "%s/%s.txt", dir, selector);
+		data[files->n].data = (char *)record;
+		data[files->n].len = strlen(record);
+		data[files->n++].mode = 0644;
+	}
+	/* Refuse before writing anything, so no file set is half-written
+	 * because the second name was taken. */
+	for (size_t i = 0; i < files->n && !force; i++) {
+		if (lstat(files->path[i], &st) == 0) {
+			snprintf(err, errcap, "%s exists; not overwriting a key (use --force)",
+				 files->path[i]);
+			ret = MX_EEXIST;
+			goto done;
+		}
+	}
+	ret = MX_ECRYPTO;
+	if (!(data[0].data = pem_private(key, &data[0].len))) {
+		snprintf(err, errcap, "cannot encode the private key (OpenSSL)");
+		goto done;
+	}
+	if (ed25519) {
+		/* the form dkimpy's dkim.sign() takes for ed25519-sha256 */
+		if (dkim_ed25519_seed_b64(key, seed, sizeof(seed)) < 0) {
+			snprintf(err, errcap, "cannot encode the Ed25519 seed (OpenSSL)");
+			goto done;
+		}
+		strcat(seed, "\n");
+		data[1].data = seed;
+		data[1].len = strlen(seed);
+	}
+	for (size_t i = 0; i < files->n; i++)
+		if ((ret = write_file(files->path[i], &data[i], force, err, errcap)) < 0)
+			goto done;
+	fsync_dir(dir);
+	ret = 0;
+done:
+	if (data[0].data) {
+		OPENSSL_cleanse(data[0].data, data[0].len);
+		free(data[0].data);
+	}
+	OPENSSL_cleanse(seed, sizeof(seed));
+	return ret;
+}
+
+/* ---- the subcommand ---- */
+
 static int usage(FILE *f, int code)
 {
 	fprintf(f,
 		"usage: mxdns dkim keygen --domain D --selector S [--algo rsa|ed25519]\n"
-		"                         [--bits 1024|2048|3072|4096] [--out DIR] [--force] [--json]\n"
-		"       mxdns dkim record --key FILE --domain D --selector S [--json]\n"
+		"                         [--bits 1024|2048|3072|4096] [--out DIR] [--force]\n"
+		"                         [--zone FILE|NAME [PUBLISH OPTIONS]] [--json]\n"
+		"       mxdns dkim record --key FILE --domain D --selector S\n"
+		"                         [--zone FILE|NAME [PUBLISH OPTIONS]] [--json]\n"
 		"       mxdns dkim check --domain D --selector S [--key FILE] [--server ADDR@PORT]\n"
 		"                        [--record TEXT] [--json]\n"
+		"       mxdns dkim rotate|list ...  (see mxdns dkim rotate --help)\n"
 		"\n"
 		"keygen  makes a key (RSA 2048 bits by default) and writes, in DIR (default .):\n"
 		"          S.private  the private key, PKCS#8 PEM (\"BEGIN PRIVATE KEY\"), mode 0600;\n"
@@ -613,12 +716,20 @@ static int usage(FILE *f, int code)
 		"check   looks up S._domainkey.D (system resolver, or --server; or takes --record\n"
 		"        TEXT), checks its tags, base64, key type and size (RFC 6376, 8301, 8463)\n"
 		"        and, with --key, that it matches the private key.\n"
-		"exit: 0 ok, 1 the check failed, 2 usage or runtime error\n");
+		"\n"
+		"With --zone, keygen (after writing the key files) and record put the record\n"
+		"into the zone instead of printing it, replacing the selector's v=DKIM1 record,\n"
+		"and the running mxdnsd reloads the zone. --force then also publishes despite\n"
+		"the mail checks. --dry-run shows the zone diff and writes no file at all.\n"
+		"publish options:\n");
+	pubopt_usage(f, true);
+	fprintf(f, "exit: 0 ok, 1 the check failed or publishing was refused, 2 usage or runtime "
+		   "error\n");
 	return code;
 }
 
-enum { OPT_DOMAIN = 256, OPT_SELECTOR, OPT_ALGO, OPT_BITS, OPT_OUT, OPT_FORCE, OPT_JSON,
-       OPT_KEY, OPT_SERVER, OPT_RECORD, OPT_HELP };
+enum { OPT_DOMAIN = 256, OPT_SELECTOR, OPT_ALGO, OPT_BITS, OPT_OUT, OPT_JSON, OPT_KEY,
+       OPT_SERVER, OPT_RECORD, OPT_HELP };
 
 static const struct option options[] = {
 	{"domain", required_argument, NULL, OPT_DOMAIN},
@@ -626,12 +737,13 @@ static const struct option options[] = {
 	{"algo", required_argument, NULL, OPT_ALGO},
 	{"bits", required_argument, NULL, OPT_BITS},
 	{"out", required_argument, NULL, OPT_OUT},
-	{"force", no_argument, NULL, OPT_FORCE},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"key", required_argument, NULL, OPT_KEY},
 	{"server", required_argument, NULL, OPT_SERVER},
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"help", no_argument, NULL, OPT_HELP},
+	PUBOPT_OPTION_ZONE,
+	PUBOPT_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -639,10 +751,12 @@ struct args {
 	const char *verb;
 	char domain[HOSTARG_MAX];
 	char selector[HOSTARG_MAX];
+	char owner[HOSTARG_MAX * 2 + 16]; /* S._domainkey.D. */
 	enum dkim_algo algo;
 	int bits; /* 0: not given */
 	const char *out, *key, *server, *record;
-	bool force, json;
+	bool json;
+	struct publish_opts po; /* po.force is also keygen's "overwrite the key files" */
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -654,9 +768,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 	memset(a, 0, sizeof(*a));
 	a->verb = argv[0];
 	a->out = ".";
+	a->po.prog = strcmp(a->verb, "keygen") == 0 ? "mxdns dkim keygen" : "mxdns dkim record";
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, PUBOPT_SHORT "h", options, NULL)) != -1) {
+		if (pubopt_take(&a->po, c, optarg))
+			continue;
 		switch (c) {
 		case OPT_DOMAIN:
 			domain = optarg;
@@ -686,9 +803,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_OUT:
 			a->out = optarg;
-			break;
-		case OPT_FORCE:
-			a->force = true;
 			break;
 		case OPT_JSON:
 			a->json = true;
@@ -729,29 +843,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 		fprintf(stderr, "mxdns dkim %s: --bits applies to rsa keys only\n", a->verb);
 		return 2;
 	}
-	return 0;
-}
-
-static char *pem_private(EVP_PKEY *key, size_t *len)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *mem, *out = NULL;
-	long n;
-
-	if (bio == NULL)
-		return NULL;
-	/* PKCS#8 for both key types: OpenSSL 3's default for this call. */
-	if (PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) == 1) {
-		n = BIO_get_mem_data(bio, &mem);
-		out = malloc((size_t)n + 1);
-		if (out != NULL) {
-			memcpy(out, mem, (size_t)n);
-			out[n] = '\0';
-			*len = (size_t)n;
-		}
+	if (a->po.zone && strcmp(a->verb, "check") == 0) {
+		fprintf(stderr, "mxdns dkim check: --zone is for keygen and record (see --help)\n");
+		return 2;
 	}
-	BIO_free(bio);
-	return out;
+	snprintf(a->owner, sizeof(a->owner), "%s._domainkey.%s.", a->selector, a->domain);
+	return 0;
 }
 
 static const char *algo_name(EVP_PKEY *key)
@@ -759,79 +856,20 @@ static const char *algo_name(EVP_PKEY *key)
 	return EVP_PKEY_is_a(key, "RSA") ? "rsa" : "ed25519";
 }
 
-static int do_keygen(const struct args *a)
+/* keygen's and record's output: the record printed, or published with
+ * --zone; --json says which. files: what keygen wrote (NULL for record). */
+static int emit(struct args *a, EVP_PKEY *key, const char *value, const char *line,
+		const struct dkim_key_files *files)
 {
-	struct outfile files[3];
-	size_t nfiles = 0;
-	EVP_PKEY *key = NULL;
-	char *value = NULL, *line = NULL, *txt = NULL, seed[64];
-	char err[4400];
-	int bits = a->bits ? a->bits : 2048, ret = 2;
-	struct stat st;
+	struct publish_outcome po;
+	int rc = 0;
 
-	memset(files, 0, sizeof(files));
-	if (stat(a->out, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "mxdns dkim keygen: --out %s: not a directory\n", a->out);
-		goto done;
-	}
-	/* keys first, the record last: a record file without its key would
-	 * invite publishing a key nobody can sign with */
-	files[nfiles].kind = "private";
-	snprintf(files[nfiles].path, sizeof(files[nfiles].path), "%s/%s.private", a->out,
-		 a->selector);
-	files[nfiles++].mode = 0600;
-	if (a->algo == DKIM_ALGO_ED25519) {
-		files[nfiles].kind = "ed25519_seed";
-		snprintf(files[nfiles].path, sizeof(files[nfiles].path), "%s/%s.ed25519", a->out,
-			 a->selector);
-		files[nfiles++].mode = 0600;
-	}
-	files[nfiles].kind = "record";
-	snprintf(files[nfiles].path, sizeof(files[nfiles].path), "%s/%s.txt", a->out, a->selector);
-	files[nfiles++].mode = 0644;
-	/* Refuse before generating anything, so no file set is half-written
-	 * because the second name was taken. */
-	for (size_t i = 0; i < nfiles && !a->force; i++) {
-		if (lstat(files[i].path, &st) == 0) {
-			fprintf(stderr,
-				"mxdns dkim keygen: %s exists; not overwriting a key (use --force)\n",
-				files[i].path);
-			ret = 1;
-			goto done;
-		}
-	}
-	if (a->algo == DKIM_ALGO_RSA && bits < 2048)
-		fprintf(stderr, "mxdns dkim keygen: warning: %d-bit RSA keys are weak; 2048 or "
-				"more is advised (RFC 8301 §3.2)\n", bits);
-	if (dkim_keygen(a->algo, bits, &key) < 0 || dkim_record_value(key, &value) < 0 ||
-	    dkim_record_line(a->domain, a->selector, value, &line) < 0) {
-		fprintf(stderr, "mxdns dkim keygen: key generation failed (OpenSSL)\n");
-		goto done;
-	}
-	files[0].data = pem_private(key, &files[0].len);
-	if (asprintf(&txt, "%s ; DKIM %s key %s for %s\n", line, algo_name(key), a->selector,
-		     a->domain) < 0)
-		txt = NULL;
-	files[nfiles - 1].data = txt;
-	files[nfiles - 1].len = txt ? strlen(txt) : 0;
-	if (nfiles == 3) {
-		if (dkim_ed25519_seed_b64(key, seed, sizeof(seed)) < 0)
-			goto done;
-		strcat(seed, "\n");
-		files[1].data = seed;
-		files[1].len = strlen(seed);
-	}
-	if (files[0].data == NULL || txt == NULL) {
-		fprintf(stderr, "mxdns dkim keygen: out of memory\n");
-		goto done;
-	}
-	for (size_t i = 0; i < nfiles; i++) {
-		if (write_file(&files[i], a->force, err, sizeof(err)) < 0) {
-			fprintf(stderr, "mxdns dkim keygen: %s\n", err);
-			goto done;
-		}
-	}
-	fsync_dir(a->out);
+	memset(&po, 0, sizeof(po));
+	po.reload = -1;
+	/* RFC 6376 §3.6.2.2: one key record per selector, so the selector's
+	 * DKIM1 record is replaced */
+	if (a->po.zone)
+		rc = pubopt_publish_txt(&a->po, a->owner, value, "v=DKIM1", a->json, &po);
 	if (a->json) {
 		struct json j;
 		json_init(&j, stdout);
@@ -842,25 +880,68 @@ static int do_keygen(const struct args *a)
 		json_kv_int(&j, "bits", EVP_PKEY_get_bits(key));
 		json_kv_str(&j, "value", value);
 		json_kv_str(&j, "record", line);
-		json_key(&j, "files");
-		json_obj_begin(&j);
-		for (size_t i = 0; i < nfiles; i++)
-			json_kv_str(&j, files[i].kind, files[i].path);
-		json_obj_end(&j);
+		if (files) {
+			json_key(&j, "files");
+			json_obj_begin(&j);
+			for (size_t i = 0; i < files->n; i++)
+				json_kv_str(&j, files->kind[i], files->path[i]);
+			json_obj_end(&j);
+		}
+		if (a->po.zone)
+			pubopt_json_published(&j, &a->po, a->owner, rc, &po);
 		json_obj_end(&j);
 		json_finish(&j);
-	} else {
+	} else if (!a->po.zone) {
 		printf("%s\n", line);
-		for (size_t i = 0; i < nfiles; i++)
-			fprintf(stderr, "mxdns dkim keygen: wrote %s\n", files[i].path);
 	}
-	ret = 0;
+	pubopt_outcome_cleanup(&po);
+	return rc;
+}
+
+static int do_keygen(struct args *a)
+{
+	struct dkim_key_files files;
+	EVP_PKEY *key = NULL;
+	char *value = NULL, *line = NULL, *txt = NULL;
+	char err[4400];
+	int bits = a->bits ? a->bits : 2048, ret = 2, r;
+
+	memset(&files, 0, sizeof(files));
+	if (a->algo == DKIM_ALGO_RSA && bits < 2048)
+		fprintf(stderr, "mxdns dkim keygen: warning: %d-bit RSA keys are weak; 2048 or "
+				"more is advised (RFC 8301 §3.2)\n", bits);
+	if (dkim_keygen(a->algo, bits, &key) < 0 || dkim_record_value(key, &value) < 0 ||
+	    dkim_record_line(a->domain, a->selector, value, &line) < 0) {
+		fprintf(stderr, "mxdns dkim keygen: key generation failed (OpenSSL)\n");
+		goto done;
+	}
+	if (asprintf(&txt, "%s ; DKIM %s key %s for %s\n", line, algo_name(key), a->selector,
+		     a->domain) < 0) {
+		txt = NULL;
+		fprintf(stderr, "mxdns dkim keygen: out of memory\n");
+		goto done;
+	}
+	/* the key before the record: a published key nobody holds signs
+	 * nothing; a dry run writes no file at all */
+	if (!a->po.dry_run) {
+		r = dkim_key_write(a->out, a->selector, key, txt, a->po.force, &files, err,
+				   sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "mxdns dkim keygen: %s\n", err);
+			ret = r == MX_EEXIST ? 1 : 2;
+			goto done;
+		}
+		if (!a->json)
+			for (size_t i = 0; i < files.n; i++)
+				fprintf(stderr, "mxdns dkim keygen: wrote %s\n", files.path[i]);
+	}
+	ret = emit(a, key, value, line, &files);
+	if (ret != 0 && files.n)
+		fprintf(stderr, "mxdns dkim keygen: the key files are written; publish the "
+				"record later with: mxdns dkim record --key %s --domain %s "
+				"--selector %s --zone %s\n",
+			files.path[0], a->domain, a->selector, a->po.zone);
 done:
-	if (files[0].data) {
-		OPENSSL_cleanse(files[0].data, files[0].len);
-		free(files[0].data);
-	}
-	OPENSSL_cleanse(seed, sizeof(seed));
 	free(txt);
 	free(line);
 	free(value);
@@ -868,7 +949,7 @@ done:
 	return ret;
 }
 
-static int do_record(const struct args *a)
+static int do_record(struct args *a)
 {
 	EVP_PKEY *key = NULL;
 	bool is_private;
@@ -888,22 +969,7 @@ static int do_record(const struct args *a)
 		fprintf(stderr, "mxdns dkim record: cannot encode the public key\n");
 		goto done;
 	}
-	if (a->json) {
-		struct json j;
-		json_init(&j, stdout);
-		json_obj_begin(&j);
-		json_kv_str(&j, "domain", a->domain);
-		json_kv_str(&j, "selector", a->selector);
-		json_kv_str(&j, "algorithm", algo_name(key));
-		json_kv_int(&j, "bits", EVP_PKEY_get_bits(key));
-		json_kv_str(&j, "value", value);
-		json_kv_str(&j, "record", line);
-		json_obj_end(&j);
-		json_finish(&j);
-	} else {
-		printf("%s\n", line);
-	}
-	ret = 0;
+	ret = emit(a, key, value, line, NULL);
 done:
 	free(line);
 	free(value);

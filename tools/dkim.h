@@ -68,6 +68,27 @@ int dkim_key_load(const char *path, EVP_PKEY **key, bool *is_private, char *err,
  * out needs 45 bytes. Returns 0 or MX_EINVAL (not an Ed25519 private key). */
 int dkim_ed25519_seed_b64(EVP_PKEY *key, char *out, size_t cap);
 
+/* The key files written for a selector (see tools/dkim.c's header):
+ * kind[i] names path[i] in --json ("private", "ed25519_seed", "record"). */
+#define DKIM_KEY_FILES_MAX 3
+struct dkim_key_files {
+	size_t n;
+	const char *kind[DKIM_KEY_FILES_MAX];
+	char path[DKIM_KEY_FILES_MAX][4096];
+};
+
+/* Writes key's files for selector into dir: S.private (PKCS#8 PEM, mode
+ * 0600), for Ed25519 also S.ed25519 (the base64 seed, 0600), and when
+ * record is not NULL S.txt holding it (0644), in that order so that a
+ * record never lies beside a missing key. Each file is fsynced; none is
+ * ever seen half-written. Without force an existing file is refused before
+ * anything is written (MX_EEXIST); with force each one is replaced
+ * atomically. files (may be NULL) receives the paths; err one line.
+ * Returns 0, MX_EEXIST, MX_EINVAL (dir is not a directory), MX_ECRYPTO,
+ * -ENOMEM or -errno. */
+int dkim_key_write(const char *dir, const char *selector, EVP_PKEY *key, const char *record,
+		   bool force, struct dkim_key_files *files, char *err, size_t errcap);
+
 int cmd_dkim(int argc, char **argv);
 
 #endif

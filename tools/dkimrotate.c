@@ -7,21 +7,17 @@
 #include "hostarg.h"
 #include "json.h"
 #include "publish.h"
+#include "pubopt.h"
 #include "txtrec.h"
 #include "zone.h"
 #include "zonefile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <openssl/crypto.h>
-#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define MAX_SELECTORS 64
 
@@ -203,12 +199,12 @@ static const char *state_name(enum dkimrotate_state s)
 
 /* ---- options ------------------------------------------------------------- */
 
-enum { OPT_ZONE = 256, OPT_DOMAIN, OPT_NEW, OPT_OLD, OPT_REVOKE, OPT_REMOVE, OPT_ALGO, OPT_BITS,
-       OPT_OUT, OPT_OVERLAP, OPT_CONTROL, OPT_ORIGIN, OPT_NO_RELOAD, OPT_FORCE, OPT_JSON,
-       OPT_HELP };
+enum { OPT_DOMAIN = 256, OPT_NEW, OPT_OLD, OPT_REVOKE, OPT_REMOVE, OPT_ALGO, OPT_BITS, OPT_OUT,
+       OPT_OVERLAP, OPT_JSON, OPT_HELP };
 
 static const struct option options[] = {
-	{"zone", required_argument, NULL, OPT_ZONE},
+	PUBOPT_OPTION_ZONE,
+	PUBOPT_OPTIONS,
 	{"domain", required_argument, NULL, OPT_DOMAIN},
 	{"new-selector", required_argument, NULL, OPT_NEW},
 	{"old-selector", required_argument, NULL, OPT_OLD},
@@ -218,12 +214,6 @@ static const struct option options[] = {
 	{"bits", required_argument, NULL, OPT_BITS},
 	{"out", required_argument, NULL, OPT_OUT},
 	{"overlap", required_argument, NULL, OPT_OVERLAP},
-	{"config", required_argument, NULL, 'c'},
-	{"control", required_argument, NULL, OPT_CONTROL},
-	{"origin", required_argument, NULL, OPT_ORIGIN},
-	{"no-reload", no_argument, NULL, OPT_NO_RELOAD},
-	{"force", no_argument, NULL, OPT_FORCE},
-	{"dry-run", no_argument, NULL, 'n'},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
@@ -249,8 +239,7 @@ static int usage(FILE *f, int code)
 		"       mxdns dkim rotate --zone ZONE --domain D --revoke S1\n"
 		"       mxdns dkim rotate --zone ZONE --domain D --remove S1 [--overlap DAYS]\n"
 		"       mxdns dkim list   --zone ZONE [--domain D]\n"
-		"common: [-c CONFIG] [--control PATH] [--origin NAME] [--no-reload] [--force]\n"
-		"        [--dry-run] [--json]\n"
+		"common: [PUBLISH OPTIONS] [--json]\n"
 		"\n"
 		"The state lives in the zone: a selector's record with a key (p=...) is active;\n"
 		"with an empty p= it is revoked (RFC 6376 §3.6.1), since the date in its\n"
@@ -265,8 +254,10 @@ static int usage(FILE *f, int code)
 		"--remove S1     deletes S1's record; refused unless it has been revoked for at\n"
 		"                least --overlap days (default %d) or --force is given.\n"
 		"ZONE is a zone file or a zone name, as for mxdns zone.\n"
-		"exit: 0 done, 1 refused, 2 usage or runtime error\n",
+		"publish options:\n",
 		DKIMROTATE_OVERLAP_DAYS);
+	pubopt_usage(f, false);
+	fprintf(f, "exit: 0 done, 1 refused, 2 usage or runtime error\n");
 	return code;
 }
 
@@ -291,11 +282,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->po.prog = strcmp(a->verb, "list") == 0 ? "mxdns dkim list" : "mxdns dkim rotate";
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:nh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, PUBOPT_SHORT "h", options, NULL)) != -1) {
+		if (pubopt_take(&a->po, c, optarg))
+			continue;
 		switch (c) {
-		case OPT_ZONE:
-			a->po.zone = optarg;
-			break;
 		case OPT_DOMAIN:
 			if (selector_arg(optarg, "--domain", a->domain) < 0)
 				return 2;
@@ -346,24 +336,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 			}
 			break;
 		}
-		case 'c':
-			a->po.config = optarg;
-			break;
-		case OPT_CONTROL:
-			a->po.control = optarg;
-			break;
-		case OPT_ORIGIN:
-			a->po.origin = optarg;
-			break;
-		case OPT_NO_RELOAD:
-			a->po.no_reload = true;
-			break;
-		case OPT_FORCE:
-			a->po.force = true;
-			break;
-		case 'n':
-			a->po.dry_run = true;
-			break;
 		case OPT_JSON:
 			a->json = true;
 			break;
@@ -386,87 +358,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return 2;
 	}
 	return 0;
-}
-
-/* ---- key files ------------------------------------------------------------ */
-
-/* O_EXCL unless forced (then a temporary file renamed over): a key is
- * never overwritten silently, and never left half-written. */
-static int write_key(const char *path, const char *data, size_t len, bool force)
-{
-	char tmp[4200];
-	const char *target = path;
-	int fd;
-	size_t off = 0;
-
-	if (force) {
-		snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
-		fd = mkstemp(tmp);
-		target = tmp;
-	} else {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	}
-	if (fd < 0) {
-		fprintf(stderr, "mxdns dkim rotate: %s: %s%s\n", path, strerror(errno),
-			errno == EEXIST ? " (not overwriting a key; use --force)" : "");
-		return -1;
-	}
-	if (fchmod(fd, 0600) < 0)
-		goto fail;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			goto fail;
-		off += (size_t)w;
-	}
-	if (fsync(fd) < 0)
-		goto fail;
-	close(fd);
-	fd = -1;
-	if (force && rename(tmp, path) < 0)
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, "mxdns dkim rotate: %s: %s\n", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(target);
-	return -1;
-}
-
-static int write_keys(const struct args *a, EVP_PKEY *key, char *files, size_t cap)
-{
-	char path[4096], seed[64];
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *mem;
-	int rc = -1;
-
-	files[0] = '\0';
-	if (!bio || PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1)
-		goto done;
-	long n = BIO_get_mem_data(bio, &mem);
-	snprintf(path, sizeof(path), "%s/%s.private", a->out, a->new_sel);
-	if (write_key(path, mem, (size_t)n, a->po.force) < 0)
-		goto done;
-	snprintf(files, cap, "%s", path);
-	if (a->algo == DKIM_ALGO_ED25519) {
-		/* the form dkimpy takes for Ed25519 (see tools/dkim.c) */
-		if (dkim_ed25519_seed_b64(key, seed, sizeof(seed)) < 0)
-			goto done;
-		strcat(seed, "\n");
-		snprintf(path, sizeof(path), "%s/%s.ed25519", a->out, a->new_sel);
-		if (write_key(path, seed, strlen(seed), a->po.force) < 0)
-			goto done;
-		size_t fl = strlen(files);
-		snprintf(files + fl, cap - fl, " %s", path);
-	}
-	rc = 0;
-done:
-	OPENSSL_cleanse(seed, sizeof(seed));
-	BIO_free(bio);
-	return rc;
 }
 
 /* ---- rotate -------------------------------------------------------------- */
@@ -559,11 +450,6 @@ int dkim_rotate_main(int argc, char **argv)
 				fprintf(stderr, "mxdns dkim rotate: warning: the old selector %s is %s\n",
 					a.old_sel, state_name(old->state));
 		}
-		struct stat st;
-		if (!a.po.dry_run && (stat(a.out, &st) < 0 || !S_ISDIR(st.st_mode))) {
-			fprintf(stderr, "mxdns dkim rotate: --out %s: not a directory\n", a.out);
-			goto done;
-		}
 		int bits = a.bits ? a.bits : 2048;
 		if (dkim_keygen(a.algo, bits, &key) < 0 || dkim_record_value(key, &value) < 0) {
 			fprintf(stderr, "mxdns dkim rotate: key generation failed (OpenSSL)\n");
@@ -571,8 +457,19 @@ int dkim_rotate_main(int argc, char **argv)
 		}
 		/* the key first: a published record without its private key
 		 * could sign nothing */
-		if (!a.po.dry_run && write_keys(&a, key, files, sizeof(files)) < 0)
-			goto done;
+		if (!a.po.dry_run) {
+			struct dkim_key_files kf;
+			int r = dkim_key_write(a.out, a.new_sel, key, NULL, a.po.force, &kf, err,
+					       sizeof(err));
+			if (r < 0) {
+				fprintf(stderr, "mxdns dkim rotate: %s\n", err);
+				rc = r == MX_EEXIST ? 1 : 2;
+				goto done;
+			}
+			for (size_t i = 0, n = 0; i < kf.n; i++)
+				n += (size_t)snprintf(files + n, sizeof(files) - n, "%s%s",
+						      i ? " " : "", kf.path[i]);
+		}
 	} else if (a.revoke[0]) {
 		action = "revoked";
 		if (!s) {
