@@ -1,4 +1,4 @@
-/* zone: loading a master file with ldns and compiling it for answering.
+/* zone: loading a master file (zones/master) and compiling it for answering.
  *
  * Loading reads every RR into a flat list (owner lowercased, rdata in
  * wire form with the positions of its domain names), then compiling sorts
@@ -10,9 +10,9 @@
 #include "dnsbl.h"
 #include "errcode.h"
 #include "log.h"
+#include "master.h"
 
 #include <errno.h>
-#include <ldns/ldns.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,10 +20,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define INCLUDE_MAX_DEPTH 8
-#define RDATA_MAX_NAMES 4
 
 struct rec {
+	uint32_t hash;        /* of the owner: sorting compares it first */
 	const uint8_t *owner; /* lowercased wire, in the loader's arena */
 	uint8_t owner_len;
 	uint8_t n_names;
@@ -31,7 +30,7 @@ struct rec {
 	uint32_t ttl;
 	const uint8_t *rdata;
 	uint16_t rdlen;
-	uint16_t name_off[RDATA_MAX_NAMES]; /* positions of names in rdata */
+	uint16_t name_off[MASTER_MAX_NAMES]; /* positions of names in rdata */
 	int line;
 	const char *file;
 };
@@ -43,10 +42,7 @@ struct loader {
 	struct arena *tmp; /* records, freed after compiling */
 	struct rec *recs;
 	size_t n_recs, cap_recs;
-	char **files; /* main file and includes, for mtime checks */
-	size_t n_files;
-	const char *stack[INCLUDE_MAX_DEPTH + 1]; /* include chain, for loops */
-	int depth;
+	const char *label; /* the file (or text label) read, for messages */
 	char *err;
 	size_t errlen;
 	int warnings;
@@ -94,42 +90,34 @@ static int type_compresses(uint16_t type)
 	return 0;
 }
 
-static int add_record(struct loader *L, ldns_rr *rr, const char *file, int line)
+/* master_reader callback: one record into the flat list. */
+static int add_record(void *arg, const struct master_rr *mr)
 {
-	const ldns_rdf *owner = ldns_rr_owner(rr);
-	uint8_t buf[65536];
-	size_t rdlen = 0;
+	struct loader *L = arg;
 	struct rec r = {0};
 
-	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
-		return fail_at(L, file, line, "class %u is not IN", ldns_rr_get_class(rr));
+	if (mr->klass != CLASS_IN)
+		return fail_at(L, mr->file, mr->line, "class %u is not IN", mr->klass);
 	uint8_t lower[NAME_MAXLEN];
-	size_t olen = ldns_rdf_size(owner);
-	name_lower(lower, ldns_rdf_data(owner), olen);
-	if (!name_is_below_or_at(lower, olen, L->apex, L->apex_len)) {
-		char *s = ldns_rdf2str(owner);
-		warn_at(L, file, line, "%s is outside the zone %s: ignored", s ? s : "?", L->origin_text);
-		free(s);
+	name_lower(lower, mr->owner, mr->owner_len);
+	if (!name_is_below_or_at(lower, mr->owner_len, L->apex, L->apex_len)) {
+		char s[NAME_MAXLEN * 4 + 2];
+		name_to_text(lower, s, sizeof(s));
+		warn_at(L, mr->file, mr->line, "%s is outside the zone %s: ignored", s,
+			L->origin_text);
 		return 0;
 	}
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		const ldns_rdf *f = ldns_rr_rdf(rr, i);
-		size_t fl = ldns_rdf_size(f);
-		if (rdlen + fl > 65535)
-			return fail_at(L, file, line, "rdata longer than 65535 bytes");
-		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && r.n_names < RDATA_MAX_NAMES)
-			r.name_off[r.n_names++] = (uint16_t)rdlen;
-		memcpy(buf + rdlen, ldns_rdf_data(f), fl);
-		rdlen += fl;
-	}
-	r.owner = arena_memdup(L->tmp, lower, olen);
-	r.owner_len = (uint8_t)olen;
-	r.type = (uint16_t)ldns_rr_get_type(rr);
-	r.ttl = ldns_rr_ttl(rr);
-	r.rdata = arena_memdup(L->tmp, buf, rdlen);
-	r.rdlen = (uint16_t)rdlen;
-	r.line = line;
-	r.file = file;
+	r.hash = name_hash(lower, mr->owner_len);
+	r.owner = arena_memdup(L->tmp, lower, mr->owner_len);
+	r.owner_len = (uint8_t)mr->owner_len;
+	r.type = mr->type;
+	r.ttl = mr->ttl;
+	r.rdata = arena_memdup(L->tmp, mr->rdata, mr->rdlen);
+	r.rdlen = (uint16_t)mr->rdlen;
+	r.n_names = (uint8_t)mr->n_names;
+	memcpy(r.name_off, mr->name_off, sizeof(r.name_off));
+	r.line = mr->line;
+	r.file = mr->file;
 	if (!r.owner || !r.rdata)
 		return -ENOMEM;
 	if (L->n_recs == L->cap_recs) {
@@ -144,139 +132,15 @@ static int add_record(struct loader *L, ldns_rr *rr, const char *file, int line)
 	return 0;
 }
 
-static int read_stream(struct loader *L, FILE *fp, const char *file, ldns_rdf **origin,
-		       uint32_t *ttl, ldns_rdf **prev);
-
-/* $INCLUDE file [origin]: a relative path is taken from the directory of
- * the including file (as Knot does). */
-static int read_include(struct loader *L, const char *line_text, const char *file, int line,
-			ldns_rdf *origin, uint32_t ttl)
-{
-	char path[PATH_MAX], name[PATH_MAX], org[NAME_MAXLEN * 4 + 1];
-	FILE *fp = NULL;
-	ldns_rdf *inc_origin = NULL, *prev = NULL;
-	int rc;
-
-	org[0] = 0;
-	if (sscanf(line_text + 8, " %4000s %1020s", name, org) < 1) {
-		rc = fail_at(L, file, line, "$INCLUDE without a file name");
-		goto fail;
-	}
-	if (name[0] == '/' || !strchr(file, '/')) {
-		snprintf(path, sizeof(path), "%s", name);
-	} else {
-		int dirlen = (int)(strrchr(file, '/') - file);
-		if (snprintf(path, sizeof(path), "%.*s/%s", dirlen, file, name) >= (int)sizeof(path)) {
-			rc = fail_at(L, file, line, "$INCLUDE path too long");
-			goto fail;
-		}
-	}
-	if (L->depth >= INCLUDE_MAX_DEPTH) {
-		rc = fail_at(L, file, line, "$INCLUDE nested deeper than %d", INCLUDE_MAX_DEPTH);
-		goto fail;
-	}
-	for (int i = 0; i <= L->depth; i++)
-		if (L->stack[i] && strcmp(L->stack[i], path) == 0) {
-			rc = fail_at(L, file, line, "$INCLUDE loop: %s includes itself", path);
-			goto fail;
-		}
-	if (org[0] && org[0] != ';') {
-		if (ldns_str2rdf_dname(&inc_origin, org) != LDNS_STATUS_OK) {
-			rc = fail_at(L, file, line, "bad origin '%s' in $INCLUDE", org);
-			goto fail;
-		}
-		if (!ldns_dname_str_absolute(org)) {
-			ldns_rdf *abs = ldns_dname_cat_clone(inc_origin, origin);
-			ldns_rdf_deep_free(inc_origin);
-			inc_origin = abs;
-		}
-	} else {
-		inc_origin = ldns_rdf_clone(origin);
-	}
-	fp = fopen(path, "r");
-	if (!fp) {
-		rc = fail_at(L, file, line, "cannot open $INCLUDE file %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	const char *inc_file = NULL;
-	for (size_t i = 0; i < L->n_files && !inc_file; i++)
-		if (strcmp(L->files[i], path) == 0)
-			inc_file = L->files[i];
-	if (!inc_file) {
-		char **nf = realloc(L->files, (L->n_files + 1) * sizeof(*nf));
-		if (nf)
-			L->files = nf;
-		if (!nf || !(nf[L->n_files] = strdup(path))) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		inc_file = L->files[L->n_files++];
-	}
-	L->stack[++L->depth] = inc_file;
-	/* RFC 1035 §5.1: the include's $ORIGIN and $TTL do not leak back out. */
-	rc = read_stream(L, fp, inc_file, &inc_origin, &ttl, &prev);
-	L->stack[L->depth--] = NULL;
-fail:
-	if (fp)
-		fclose(fp);
-	ldns_rdf_deep_free(inc_origin);
-	ldns_rdf_deep_free(prev);
-	return rc;
-}
-
-static int read_stream(struct loader *L, FILE *fp, const char *file, ldns_rdf **origin,
-		       uint32_t *ttl, ldns_rdf **prev)
-{
-	int line = 0;
-	for (;;) {
-		/* Peek at the entry: ldns recognises $INCLUDE but drops its
-		 * arguments, so directives are read here first. */
-		long pos = ftell(fp);
-		char peek[PATH_MAX + 64];
-		if (!fgets(peek, sizeof(peek), fp))
-			break;
-		if (strncmp(peek, "$INCLUDE", 8) == 0 && (peek[8] == ' ' || peek[8] == '\t')) {
-			line++;
-			int rc = read_include(L, peek, file, line, *origin, *ttl);
-			if (rc)
-				return rc;
-			continue;
-		}
-		if (fseek(fp, pos, SEEK_SET) != 0)
-			return fail_at(L, file, line, "cannot seek: %s", strerror(errno));
-
-		ldns_rr *rr = NULL;
-		ldns_status s = ldns_rr_new_frm_fp_l(&rr, fp, ttl, origin, prev, &line);
-		switch (s) {
-		case LDNS_STATUS_OK: {
-			int rc = add_record(L, rr, file, line);
-			ldns_rr_free(rr);
-			if (rc)
-				return rc;
-			break;
-		}
-		case LDNS_STATUS_SYNTAX_EMPTY:
-		case LDNS_STATUS_SYNTAX_TTL:
-		case LDNS_STATUS_SYNTAX_ORIGIN:
-			break;
-		case LDNS_STATUS_SYNTAX_INCLUDE:
-			return fail_at(L, file, line, "$INCLUDE must start a line and name a file");
-		default:
-			if (feof(fp) && s == LDNS_STATUS_SYNTAX_ERR)
-				return 0;
-			return fail_at(L, file, line, "%s", ldns_get_errorstr_by_id(s));
-		}
-	}
-	if (ferror(fp))
-		return fail_at(L, file, line, "read error: %s", strerror(errno));
-	return 0;
-}
-
 /* ---- compiling -------------------------------------------------------- */
 
 static int rec_cmp(const void *a, const void *b)
 {
 	const struct rec *x = a, *y = b;
+	/* Any order that groups owners will do: the hash settles almost
+	 * every comparison without touching the names. */
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
 	if (x->owner_len != y->owner_len)
 		return x->owner_len < y->owner_len ? -1 : 1;
 	int c = memcmp(x->owner, y->owner, x->owner_len);
@@ -292,6 +156,57 @@ static int rec_cmp(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
+/* Orders the records as rec_cmp does: a radix sort on the owner hash (in
+ * file order within a hash), then an insertion sort of each run of equal
+ * hashes, which is one owner's few records. A general sort of a million
+ * 48-byte records spent a fifth of the load time moving them. */
+static int sort_records(struct loader *L)
+{
+	size_t n = L->n_recs;
+	uint64_t *key = malloc(n * sizeof(uint64_t) + 1), *tmp = malloc(n * sizeof(uint64_t) + 1);
+	struct rec *out = malloc(n * sizeof(struct rec) + 1);
+	size_t *count = malloc(65537 * sizeof(size_t));
+	int rc = -ENOMEM;
+	if (!key || !tmp || !out || !count)
+		goto done;
+	for (size_t i = 0; i < n; i++)
+		key[i] = (uint64_t)L->recs[i].hash << 32 | i;
+	for (int shift = 32; shift < 64; shift += 16) {
+		memset(count, 0, 65537 * sizeof(size_t));
+		for (size_t i = 0; i < n; i++)
+			count[((key[i] >> shift) & 0xFFFF) + 1]++;
+		for (int b = 0; b < 65536; b++)
+			count[b + 1] += count[b];
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(key[i] >> shift) & 0xFFFF]++] = key[i];
+		uint64_t *t = key;
+		key = tmp;
+		tmp = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = L->recs[(uint32_t)key[i]];
+	for (size_t i = 1; i < n; i++) {
+		struct rec r = out[i];
+		size_t j = i;
+		while (j > 0 && out[j - 1].hash == r.hash && rec_cmp(&out[j - 1], &r) > 0) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = r;
+	}
+	free(L->recs);
+	L->recs = out;
+	L->cap_recs = n;
+	out = NULL;
+	rc = 0;
+done:
+	free(count);
+	free(key);
+	free(tmp);
+	free(out);
+	return rc;
+}
+
 struct build_node {
 	const uint8_t *name;
 	uint8_t len;
@@ -299,14 +214,22 @@ struct build_node {
 	size_t first, count; /* records, sorted; count 0 = empty non-terminal */
 };
 
-static int bnode_cmp(const void *a, const void *b)
+/* Parents before children: a stable counting sort on the label count. */
+static int sort_by_depth(struct build_node **bn, size_t n)
 {
-	const struct build_node *x = a, *y = b;
-	if (x->labels != y->labels)
-		return x->labels < y->labels ? -1 : 1;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	return memcmp(x->name, y->name, x->len);
+	size_t start[NAME_MAXLABELS + 2] = {0};
+	struct build_node *out = malloc(n * sizeof(*out) + 1);
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		start[(*bn)[i].labels + 1]++;
+	for (int d = 0; d <= NAME_MAXLABELS; d++)
+		start[d + 1] += start[d];
+	for (size_t i = 0; i < n; i++)
+		out[start[(*bn)[i].labels]++] = (*bn)[i];
+	free(*bn);
+	*bn = out;
+	return 0;
 }
 
 /* A growable set of names, for finding the empty non-terminals. */
@@ -547,8 +470,8 @@ static int compile(struct loader *L, struct zone *z)
 	int rc = 0;
 	struct arena *a = z->arena;
 
-	if (L->n_recs) /* qsort's pointer may not be NULL, even for 0 */
-		qsort(L->recs, L->n_recs, sizeof(*L->recs), rec_cmp);
+	if ((rc = sort_records(L)) != 0)
+		goto fail;
 	/* Remove duplicate RRs (RFC 2181 §5: an RRset has no duplicates). */
 	size_t k = 0;
 	for (size_t i = 0; i < L->n_recs; i++) {
@@ -620,10 +543,10 @@ static int compile(struct loader *L, struct zone *z)
 		}
 	}
 	/* Parents before children, so links are made in one pass. */
-	if (n_bn)
-		qsort(bn, n_bn, sizeof(*bn), bnode_cmp);
+	if ((rc = sort_by_depth(&bn, n_bn)) != 0)
+		goto fail;
 	if (n_bn == 0 || bn[0].len != L->apex_len || memcmp(bn[0].name, L->apex, L->apex_len) != 0) {
-		rc = fail_at(L, L->files[0], 0, "no SOA record at the zone apex %s", z->name);
+		rc = fail_at(L, L->label, 0, "no SOA record at the zone apex %s", z->name);
 		goto fail;
 	}
 
@@ -736,15 +659,15 @@ static int compile(struct loader *L, struct zone *z)
 	z->soa = zone_node_rrset(z->apex_node, RR_SOA);
 	z->apex_ns = zone_node_rrset(z->apex_node, RR_NS);
 	if (!z->soa) {
-		rc = fail_at(L, L->files[0], 0, "no SOA record at the zone apex %s", z->name);
+		rc = fail_at(L, L->label, 0, "no SOA record at the zone apex %s", z->name);
 		goto fail;
 	}
 	if (z->soa->count != 1) {
-		rc = fail_at(L, L->files[0], 0, "more than one SOA record at the apex of %s", z->name);
+		rc = fail_at(L, L->label, 0, "more than one SOA record at the apex of %s", z->name);
 		goto fail;
 	}
 	if (!z->apex_ns) {
-		rc = fail_at(L, L->files[0], 0, "no NS records at the zone apex %s", z->name);
+		rc = fail_at(L, L->label, 0, "no NS records at the zone apex %s", z->name);
 		goto fail;
 	}
 	/* NS at a delegation whose name server is inside the cut needs glue. */
@@ -774,7 +697,7 @@ static int compile(struct loader *L, struct zone *z)
 			    !rrset_has_addresses(zone_find(z, nm, nl))) {
 				char t[1024];
 				name_to_text(nm, t, sizeof(t));
-				log_warn("%s: delegation %s: name server %s has no glue address", L->files[0],
+				log_warn("%s: delegation %s: name server %s has no glue address", L->label,
 					 z->name, t);
 				L->warnings++;
 			}
@@ -826,13 +749,14 @@ uint64_t zone_file_stamp(const struct zone *z)
 	return h;
 }
 
-static struct zone *load(const char *origin, FILE *fp, const char *label, int is_file, char *err,
+/* Reads the file (or, when text is set, the text) and compiles it. */
+static struct zone *load(const char *origin, const char *file, const char *text, char *err,
 			 size_t errlen)
 {
-	struct loader L = {.origin_text = origin, .err = err, .errlen = errlen};
+	const char *label = file;
+	struct loader L = {.origin_text = origin, .err = err, .errlen = errlen, .label = label};
+	struct master_reader mr = {.fn = add_record, .arg = &L, .err = err, .errlen = errlen};
 	struct zone *z = NULL;
-	ldns_rdf *org = NULL, *prev = NULL;
-	uint32_t ttl = 3600;
 	int rc;
 
 	err[0] = 0;
@@ -845,15 +769,7 @@ static struct zone *load(const char *origin, FILE *fp, const char *label, int is
 	L.apex_len = (size_t)alen;
 	L.tmp = arena_new();
 	z = calloc(1, sizeof(*z));
-	L.files = calloc(1, sizeof(char *));
-	if (!L.tmp || !z || !L.files || !(L.files[0] = strdup(label))) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	L.n_files = 1;
-	L.stack[0] = L.files[0];
-	z->arena = arena_new();
-	if (!z->arena) {
+	if (!L.tmp || !z || !(z->arena = arena_new())) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -861,25 +777,23 @@ static struct zone *load(const char *origin, FILE *fp, const char *label, int is
 	memcpy(z->apex, L.apex, L.apex_len);
 	z->apex_len = (uint8_t)L.apex_len;
 	z->apex_labels = (uint8_t)name_count_labels(L.apex);
-	char text[1024];
-	name_to_text(L.apex, text, sizeof(text));
-	z->name = arena_strdup(z->arena, text);
-	org = ldns_dname_new_frm_data((uint16_t)L.apex_len, L.apex);
-	if (!z->name || !org) {
+	char name[NAME_MAXLEN * 4 + 2];
+	name_to_text(L.apex, name, sizeof(name));
+	z->name = arena_strdup(z->arena, name);
+	if (!z->name) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	if (!is_file)
-		L.depth = INCLUDE_MAX_DEPTH; /* text zones may not include files */
-	if ((rc = read_stream(&L, fp, L.files[0], &org, &ttl, &prev)) != 0)
+	rc = text ? master_read_text(&mr, text, strlen(text), label, L.apex)
+		  : master_read_file(&mr, file, L.apex);
+	if (rc != 0 || (rc = compile(&L, z)) != 0)
 		goto fail;
-	if ((rc = compile(&L, z)) != 0)
-		goto fail;
-	if (is_file) {
-		z->file = arena_strdup(z->arena, label);
-		z->files = L.files;
-		z->n_files = L.n_files;
-		L.files = NULL;
+	if (!text) {
+		z->file = arena_strdup(z->arena, file);
+		z->files = mr.files;
+		z->n_files = mr.n_files;
+		mr.files = NULL;
+		mr.n_files = 0;
 		z->stamp = zone_file_stamp(z);
 	}
 	goto done;
@@ -889,11 +803,7 @@ fail:
 	zone_unref(z);
 	z = NULL;
 done:
-	ldns_rdf_deep_free(org);
-	ldns_rdf_deep_free(prev);
-	for (size_t i = 0; L.files && i < L.n_files; i++)
-		free(L.files[i]);
-	free(L.files);
+	master_cleanup(&mr);
 	free(L.recs);
 	arena_free(L.tmp);
 	return z;
@@ -901,27 +811,13 @@ done:
 
 struct zone *zone_load(const char *origin, const char *file, char *err, size_t errlen)
 {
-	FILE *fp = fopen(file, "r");
-	if (!fp) {
-		snprintf(err, errlen, "%s: cannot open: %s", file, strerror(errno));
-		return NULL;
-	}
-	struct zone *z = load(origin, fp, file, 1, err, errlen);
-	fclose(fp);
-	return z;
+	return load(origin, file, NULL, err, errlen);
 }
 
 struct zone *zone_from_text(const char *origin, const char *text, const char *label, char *err,
 			    size_t errlen)
 {
-	FILE *fp = fmemopen((void *)text, strlen(text), "r");
-	if (!fp) {
-		snprintf(err, errlen, "%s: %s", label, strerror(errno));
-		return NULL;
-	}
-	struct zone *z = load(origin, fp, label, 0, err, errlen);
-	fclose(fp);
-	return z;
+	return load(origin, label, text, err, errlen);
 }
 
 struct zone *zone_ref(struct zone *z)

@@ -1,0 +1,699 @@
+/* master: an RFC 1035 §5 master-file reader with a fast path for the
+ * common types and ldns for the rest. */
+#include "master.h"
+
+#include "errcode.h"
+#include "zone.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ldns/ldns.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_TOKENS 1024
+#define RDATA_MAX 65535
+
+struct token {
+	const char *s;
+	size_t len;
+	int quoted;
+};
+
+/* One source being read: a file or a text, with its own $ORIGIN/$TTL
+ * (RFC 1035 §5.1: an include does not change the includer's). */
+struct source {
+	const char *name;
+	const char *buf;
+	size_t len, pos;
+	int line;
+	uint8_t origin[NAME_MAXLEN];
+	size_t origin_len;
+	uint32_t default_ttl;
+	int have_default_ttl;
+	uint32_t last_ttl;
+	uint8_t owner[NAME_MAXLEN]; /* previous owner, for blank-owner lines */
+	size_t owner_len;
+	uint16_t last_class;
+	int depth;
+	const char *stack[MASTER_INCLUDE_DEPTH + 1];
+};
+
+static int fail(struct master_reader *r, const struct source *s, int line, int code, const char *fmt,
+		...) __attribute__((format(printf, 5, 6)));
+
+static int fail(struct master_reader *r, const struct source *s, int line, int code, const char *fmt,
+		...)
+{
+	va_list ap;
+	int n = snprintf(r->err, r->errlen, "%s:%d: ", s->name, line);
+	if (n < 0 || (size_t)n >= r->errlen)
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(r->err + n, r->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* ---- tokens ----------------------------------------------------------- */
+
+/* Reads the tokens of one entry (an entry spans lines inside parentheses).
+ * Returns the number of tokens, 0 at the end, or -1 on a syntax error
+ * (message in *why). *blank_owner: the entry starts with white space. */
+static int read_entry(struct source *s, struct token *t, int *blank_owner, int *first_line,
+		      const char **why)
+{
+	int n = 0, depth = 0;
+	for (;;) {
+		if (s->pos >= s->len) {
+			if (depth) {
+				*why = "end of file inside parentheses";
+				return -1;
+			}
+			return n;
+		}
+		char c = s->buf[s->pos];
+		if (c == '\n') {
+			s->pos++;
+			s->line++;
+			if (depth == 0 && n > 0)
+				return n;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r') {
+			if (n == 0 && depth == 0 && (s->pos == 0 || s->buf[s->pos - 1] == '\n'))
+				*blank_owner = 1;
+			s->pos++;
+			continue;
+		}
+		if (n == 0 && depth == 0 && (s->pos == 0 || s->buf[s->pos - 1] == '\n'))
+			*blank_owner = 0;
+		if (c == ';') {
+			while (s->pos < s->len && s->buf[s->pos] != '\n')
+				s->pos++;
+			continue;
+		}
+		if (c == '(') {
+			depth++;
+			s->pos++;
+			continue;
+		}
+		if (c == ')') {
+			if (--depth < 0) {
+				*why = "')' without '('";
+				return -1;
+			}
+			s->pos++;
+			continue;
+		}
+		if (n == MAX_TOKENS) {
+			*why = "too many fields in one record";
+			return -1;
+		}
+		if (n == 0)
+			*first_line = s->line;
+		if (c == '"') {
+			size_t start = ++s->pos;
+			while (s->pos < s->len && s->buf[s->pos] != '"') {
+				if (s->buf[s->pos] == '\\' && s->pos + 1 < s->len)
+					s->pos++;
+				if (s->buf[s->pos] == '\n')
+					s->line++;
+				s->pos++;
+			}
+			if (s->pos >= s->len) {
+				*why = "unterminated quoted string";
+				return -1;
+			}
+			t[n++] = (struct token){s->buf + start, s->pos - start, 1};
+			s->pos++;
+			continue;
+		}
+		size_t start = s->pos;
+		while (s->pos < s->len) {
+			c = s->buf[s->pos];
+			if (c == '\\' && s->pos + 1 < s->len && s->buf[s->pos + 1] != '\n') {
+				s->pos += 2;
+				continue;
+			}
+			if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' || c == '(' ||
+			    c == ')' || c == '"')
+				break;
+			s->pos++;
+		}
+		t[n++] = (struct token){s->buf + start, s->pos - start, 0};
+	}
+}
+
+static int tok_eq(const struct token *t, const char *word)
+{
+	return !t->quoted && strlen(word) == t->len && strncasecmp(t->s, word, t->len) == 0;
+}
+
+/* A TTL: seconds, or BIND units (1w2d3h4m5s). */
+static int parse_ttl(const struct token *t, uint32_t *out)
+{
+	uint64_t total = 0, cur = 0;
+	int digits = 0, units = 0;
+	if (t->quoted || t->len == 0 || !isdigit((unsigned char)t->s[0]))
+		return -1;
+	for (size_t i = 0; i < t->len; i++) {
+		char c = t->s[i];
+		if (isdigit((unsigned char)c)) {
+			cur = cur * 10 + (uint64_t)(c - '0');
+			digits++;
+			if (cur > UINT32_MAX)
+				return -1;
+			continue;
+		}
+		uint64_t mul;
+		switch (tolower((unsigned char)c)) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		case 'd': mul = 86400; break;
+		case 'w': mul = 604800; break;
+		default: return -1;
+		}
+		if (!digits)
+			return -1;
+		total += cur * mul;
+		cur = 0;
+		digits = 0;
+		units++;
+	}
+	if (digits && units)
+		return -1; /* "1h30": a number after units needs its unit */
+	total += cur;
+	if (total > 0x7FFFFFFF) /* RFC 2181 §8 */
+		return -1;
+	*out = (uint32_t)total;
+	return 0;
+}
+
+static int parse_class(const struct token *t, uint16_t *out)
+{
+	if (t->quoted)
+		return -1;
+	if (tok_eq(t, "IN"))
+		*out = CLASS_IN;
+	else if (tok_eq(t, "CH"))
+		*out = CLASS_CH;
+	else if (tok_eq(t, "HS"))
+		*out = 4;
+	else if (t->len > 5 && strncasecmp(t->s, "CLASS", 5) == 0 && isdigit((unsigned char)t->s[5])) {
+		unsigned long v = strtoul(t->s + 5, NULL, 10);
+		if (v > 65535)
+			return -1;
+		*out = (uint16_t)v;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_type(const struct token *t, uint16_t *out)
+{
+	char buf[32];
+	if (t->quoted || t->len == 0 || t->len >= sizeof(buf))
+		return -1;
+	memcpy(buf, t->s, t->len);
+	buf[t->len] = 0;
+	if (strncasecmp(buf, "TYPE", 4) == 0 && isdigit((unsigned char)buf[4])) {
+		char *end;
+		unsigned long v = strtoul(buf + 4, &end, 10);
+		if (*end || v > 65535)
+			return -1;
+		*out = (uint16_t)v;
+		return 0;
+	}
+	ldns_rr_type type = ldns_get_rr_type_by_name(buf);
+	if (type == 0)
+		return -1;
+	*out = (uint16_t)type;
+	return 0;
+}
+
+/* A domain name token: "@", absolute "a.b.", or relative to the origin. */
+static int parse_name(const struct source *s, const struct token *t, uint8_t out[NAME_MAXLEN])
+{
+	char buf[NAME_MAXLEN * 4 + 2];
+	if (t->quoted || t->len == 0 || t->len >= sizeof(buf))
+		return -1;
+	if (t->len == 1 && t->s[0] == '@') {
+		memcpy(out, s->origin, s->origin_len);
+		return (int)s->origin_len;
+	}
+	memcpy(buf, t->s, t->len);
+	buf[t->len] = 0;
+	/* Absolute when it ends in a dot that is not escaped. */
+	size_t bs = 0;
+	for (size_t i = t->len - 1; i > 0 && buf[i - 1] == '\\'; i--)
+		bs++;
+	int absolute = buf[t->len - 1] == '.' && bs % 2 == 0;
+	int n = name_from_text(buf, out);
+	if (n < 0)
+		return -1;
+	if (absolute)
+		return n;
+	if ((size_t)n - 1 + s->origin_len > NAME_MAXLEN)
+		return -1;
+	memcpy(out + n - 1, s->origin, s->origin_len);
+	return n - 1 + (int)s->origin_len;
+}
+
+/* A character-string (RFC 1035 §5.1): escapes resolved, at most 255 bytes. */
+static int parse_string(const struct token *t, uint8_t *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < t->len; i++) {
+		int c = (unsigned char)t->s[i];
+		if (c == '\\' && i + 1 < t->len) {
+			if (i + 3 < t->len && isdigit((unsigned char)t->s[i + 1]) &&
+			    isdigit((unsigned char)t->s[i + 2]) && isdigit((unsigned char)t->s[i + 3])) {
+				c = (t->s[i + 1] - '0') * 100 + (t->s[i + 2] - '0') * 10 + (t->s[i + 3] - '0');
+				if (c > 255)
+					return -1;
+				i += 3;
+			} else {
+				c = (unsigned char)t->s[++i];
+			}
+		}
+		if (o == 255)
+			return -1;
+		out[1 + o++] = (uint8_t)c;
+	}
+	out[0] = (uint8_t)o;
+	return (int)o + 1;
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+static int put_u16(uint8_t *w, size_t *o, const struct token *t)
+{
+	char *end;
+	char buf[8];
+	if (t->quoted || t->len == 0 || t->len >= sizeof(buf))
+		return -1;
+	memcpy(buf, t->s, t->len);
+	buf[t->len] = 0;
+	unsigned long v = strtoul(buf, &end, 10);
+	if (*end || v > 65535 || !isdigit((unsigned char)buf[0]))
+		return -1;
+	w[(*o)++] = (uint8_t)(v >> 8);
+	w[(*o)++] = (uint8_t)v;
+	return 0;
+}
+
+static int put_name(const struct source *s, struct master_rr *rr, uint8_t *w, size_t *o,
+		    const struct token *t)
+{
+	int n = parse_name(s, t, w + *o);
+	if (n < 0)
+		return -1;
+	rr->name_off[rr->n_names++] = (uint16_t)*o;
+	*o += (size_t)n;
+	return 0;
+}
+
+/* rdata for the common types; 1 when the type is not one of them. */
+static int fast_rdata(const struct source *s, struct master_rr *rr, const struct token *t, int n,
+		      uint8_t *w, size_t *rdlen)
+{
+	size_t o = 0;
+	char buf[64];
+	switch (rr->type) {
+	case RR_A:
+	case RR_AAAA:
+		if (n != 1 || t[0].quoted || t[0].len >= sizeof(buf))
+			return -1;
+		memcpy(buf, t[0].s, t[0].len);
+		buf[t[0].len] = 0;
+		if (inet_pton(rr->type == RR_A ? AF_INET : AF_INET6, buf, w) != 1)
+			return -1;
+		o = rr->type == RR_A ? 4 : 16;
+		break;
+	case RR_NS:
+	case RR_CNAME:
+	case RR_PTR:
+	case RR_DNAME:
+		if (n != 1 || put_name(s, rr, w, &o, &t[0]) != 0)
+			return -1;
+		break;
+	case RR_MX:
+		if (n != 2 || put_u16(w, &o, &t[0]) != 0 || put_name(s, rr, w, &o, &t[1]) != 0)
+			return -1;
+		break;
+	case RR_SRV:
+		if (n != 4 || put_u16(w, &o, &t[0]) != 0 || put_u16(w, &o, &t[1]) != 0 ||
+		    put_u16(w, &o, &t[2]) != 0 || put_name(s, rr, w, &o, &t[3]) != 0)
+			return -1;
+		break;
+	case RR_TXT:
+		if (n < 1)
+			return -1;
+		for (int i = 0; i < n; i++) {
+			if (o + 256 > RDATA_MAX)
+				return -1;
+			int k = parse_string(&t[i], w + o);
+			if (k < 0)
+				return -1;
+			o += (size_t)k;
+		}
+		break;
+	default:
+		return 1;
+	}
+	*rdlen = o;
+	return 0;
+}
+
+/* Everything else through ldns, from the entry's text rebuilt with an
+ * absolute owner and an explicit TTL and class. */
+static int ldns_rdata(struct master_reader *r, const struct source *s, struct master_rr *rr,
+		      const struct token *type_tok, const struct token *t, int n, uint8_t *w,
+		      size_t *rdlen)
+{
+	size_t cap = 64 + NAME_MAXLEN * 4 + type_tok->len;
+	for (int i = 0; i < n; i++)
+		cap += t[i].len + 3;
+	char *text = malloc(cap);
+	ldns_rr *lrr = NULL;
+	ldns_rdf *origin = ldns_dname_new_frm_data((uint16_t)s->origin_len, s->origin);
+	int rc = -1;
+	if (!text || !origin)
+		goto done;
+	char owner[NAME_MAXLEN * 4 + 2];
+	name_to_text(rr->owner, owner, sizeof(owner));
+	char klass[16];
+	snprintf(klass, sizeof(klass), rr->klass == CLASS_IN ? "IN" : "CLASS%u", rr->klass);
+	size_t o = (size_t)snprintf(text, cap, "%s %u %s %.*s", owner, rr->ttl, klass,
+				    (int)type_tok->len, type_tok->s);
+	for (int i = 0; i < n; i++)
+		o += (size_t)snprintf(text + o, cap - o, t[i].quoted ? " \"%.*s\"" : " %.*s",
+				      (int)t[i].len, t[i].s);
+	ldns_status st = ldns_rr_new_frm_str(&lrr, text, rr->ttl, origin, NULL);
+	if (st != LDNS_STATUS_OK) {
+		rc = fail(r, s, rr->line, MX_ESYNTAX, "%.*s record: %s", (int)type_tok->len,
+			  type_tok->s, ldns_get_errorstr_by_id(st));
+		goto done;
+	}
+	size_t len = 0;
+	for (size_t i = 0; i < ldns_rr_rd_count(lrr); i++) {
+		const ldns_rdf *f = ldns_rr_rdf(lrr, i);
+		size_t fl = ldns_rdf_size(f);
+		if (len + fl > RDATA_MAX) {
+			rc = fail(r, s, rr->line, MX_ESYNTAX, "rdata longer than 65535 bytes");
+			goto done;
+		}
+		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && rr->n_names < MASTER_MAX_NAMES)
+			rr->name_off[rr->n_names++] = (uint16_t)len;
+		memcpy(w + len, ldns_rdf_data(f), fl);
+		len += fl;
+	}
+	*rdlen = len;
+	rc = 0;
+done:
+	ldns_rr_free(lrr);
+	ldns_rdf_deep_free(origin);
+	free(text);
+	return rc;
+}
+
+static int read_source(struct master_reader *r, struct source *s);
+
+static int add_file(struct master_reader *r, const char *path, const char **kept)
+{
+	for (size_t i = 0; i < r->n_files; i++)
+		if (strcmp(r->files[i], path) == 0) {
+			*kept = r->files[i];
+			return 0;
+		}
+	char **nf = realloc(r->files, (r->n_files + 1) * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	r->files = nf;
+	if (!(nf[r->n_files] = strdup(path)))
+		return -ENOMEM;
+	*kept = nf[r->n_files++];
+	return 0;
+}
+
+static int slurp(const char *path, char **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int e = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+		close(fd);
+		return e;
+	}
+	*buf = malloc((size_t)st.st_size + 1);
+	if (!*buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t k = read(fd, *buf + got, (size_t)st.st_size - got);
+		if (k <= 0) {
+			int e = k < 0 ? -errno : -EIO;
+			free(*buf);
+			close(fd);
+			return e;
+		}
+		got += (size_t)k;
+	}
+	close(fd);
+	(*buf)[got] = 0;
+	*len = got;
+	return 0;
+}
+
+static int include(struct master_reader *r, struct source *s, const struct token *t, int n, int line)
+{
+	char name[PATH_MAX], path[PATH_MAX];
+	struct source inc = {0};
+	char *buf = NULL;
+	int rc;
+
+	if (!r->allow_include)
+		return fail(r, s, line, MX_ESYNTAX, "$INCLUDE is not allowed here");
+	if (n < 2 || n > 3 || t[1].len >= sizeof(name))
+		return fail(r, s, line, MX_ESYNTAX, "$INCLUDE takes a file name and an optional origin");
+	memcpy(name, t[1].s, t[1].len);
+	name[t[1].len] = 0;
+	/* A relative path is taken from the including file's directory. */
+	const char *slash = strrchr(s->name, '/');
+	int w = name[0] == '/' || !slash
+			? snprintf(path, sizeof(path), "%s", name)
+			: snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - s->name), s->name, name);
+	if (w < 0 || (size_t)w >= sizeof(path))
+		return fail(r, s, line, MX_ESYNTAX, "$INCLUDE path too long");
+	if (s->depth >= MASTER_INCLUDE_DEPTH)
+		return fail(r, s, line, MX_ELIMIT, "$INCLUDE nested deeper than %d",
+			    MASTER_INCLUDE_DEPTH);
+	for (int i = 0; i <= s->depth; i++)
+		if (s->stack[i] && strcmp(s->stack[i], path) == 0)
+			return fail(r, s, line, MX_ELIMIT, "$INCLUDE loop: %s includes itself", path);
+	inc = *s;
+	if (n == 3) {
+		int len = parse_name(s, &t[2], inc.origin);
+		if (len < 0)
+			return fail(r, s, line, MX_ESYNTAX, "bad origin in $INCLUDE");
+		inc.origin_len = (size_t)len;
+	}
+	if ((rc = slurp(path, &buf, &inc.len)) != 0)
+		return fail(r, s, line, rc, "cannot read $INCLUDE file %s: %s", path,
+			    rc == -EINVAL ? "not a regular file" : strerror(-rc));
+	if ((rc = add_file(r, path, &inc.name)) != 0) {
+		free(buf);
+		return rc;
+	}
+	inc.buf = buf;
+	inc.pos = 0;
+	inc.line = 1;
+	inc.depth = s->depth + 1;
+	inc.stack[inc.depth] = inc.name;
+	memcpy(inc.owner, inc.origin, inc.origin_len);
+	inc.owner_len = inc.origin_len;
+	rc = read_source(r, &inc);
+	free(buf);
+	return rc;
+}
+
+static int directive(struct master_reader *r, struct source *s, const struct token *t, int n, int line)
+{
+	if (tok_eq(&t[0], "$ORIGIN")) {
+		int len = n == 2 ? parse_name(s, &t[1], s->origin) : -1;
+		if (len < 0)
+			return fail(r, s, line, MX_ESYNTAX, "$ORIGIN takes one domain name");
+		s->origin_len = (size_t)len;
+		return 0;
+	}
+	if (tok_eq(&t[0], "$TTL")) {
+		if (n != 2 || parse_ttl(&t[1], &s->default_ttl) != 0)
+			return fail(r, s, line, MX_ESYNTAX, "$TTL takes one TTL (seconds or 1h30m form)");
+		s->have_default_ttl = 1;
+		return 0;
+	}
+	if (tok_eq(&t[0], "$INCLUDE"))
+		return include(r, s, t, n, line);
+	return fail(r, s, line, MX_ESYNTAX, "unknown directive %.*s", (int)t[0].len, t[0].s);
+}
+
+static int read_source(struct master_reader *r, struct source *s)
+{
+	struct token *t = malloc(MAX_TOKENS * sizeof(*t));
+	uint8_t *rdata = malloc(RDATA_MAX + NAME_MAXLEN);
+	int rc = 0;
+	if (!t || !rdata) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	for (;;) {
+		int blank = 0, line = s->line;
+		const char *why = NULL;
+		int n = read_entry(s, t, &blank, &line, &why);
+		if (n < 0) {
+			rc = fail(r, s, s->line, MX_ESYNTAX, "%s", why);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		if (!blank && t[0].len > 0 && t[0].s[0] == '$' && !t[0].quoted) {
+			if ((rc = directive(r, s, t, n, line)) != 0)
+				goto done;
+			continue;
+		}
+		struct master_rr rr = {.file = s->name, .line = line, .klass = s->last_class};
+		int i = 0;
+		uint8_t owner[NAME_MAXLEN];
+		if (blank) {
+			memcpy(owner, s->owner, s->owner_len);
+			rr.owner_len = s->owner_len;
+		} else {
+			int len = parse_name(s, &t[0], owner);
+			if (len < 0) {
+				rc = fail(r, s, line, MX_ESYNTAX, "bad owner name '%.*s'", (int)t[0].len,
+					  t[0].s);
+				goto done;
+			}
+			rr.owner_len = (size_t)len;
+			memcpy(s->owner, owner, rr.owner_len);
+			s->owner_len = rr.owner_len;
+			i = 1;
+		}
+		rr.owner = owner;
+		/* [TTL] [class] or [class] [TTL], then the type. */
+		int have_ttl = 0;
+		for (int k = 0; k < 2 && i < n; k++) {
+			if (!have_ttl && parse_ttl(&t[i], &rr.ttl) == 0) {
+				have_ttl = 1;
+				i++;
+			} else if (parse_class(&t[i], &rr.klass) == 0) {
+				i++;
+			}
+		}
+		if (i >= n || parse_type(&t[i], &rr.type) != 0) {
+			if (i >= n)
+				rc = fail(r, s, line, MX_ESYNTAX, "record without a type");
+			else
+				rc = fail(r, s, line, MX_ESYNTAX, "unknown type '%.*s'", (int)t[i].len,
+					  t[i].s);
+			goto done;
+		}
+		if (!have_ttl) {
+			/* RFC 2308 §4: $TTL; before it, RFC 1035's last TTL. */
+			rr.ttl = s->have_default_ttl ? s->default_ttl : s->last_ttl;
+		}
+		s->last_ttl = rr.ttl;
+		s->last_class = rr.klass;
+		const struct token *type_tok = &t[i++];
+		size_t rdlen = 0;
+		int fast = n - i >= 1 && tok_eq(&t[i], "\\#") ? 1
+								: fast_rdata(s, &rr, t + i, n - i, rdata, &rdlen);
+		if (fast < 0) {
+			rc = fail(r, s, line, MX_ESYNTAX, "bad %.*s record data", (int)type_tok->len,
+				  type_tok->s);
+			goto done;
+		}
+		if (fast == 1) {
+			rr.n_names = 0;
+			if ((rc = ldns_rdata(r, s, &rr, type_tok, t + i, n - i, rdata, &rdlen)) != 0) {
+				if (rc == -1)
+					rc = -ENOMEM;
+				goto done;
+			}
+		}
+		rr.rdata = rdata;
+		rr.rdlen = rdlen;
+		if ((rc = r->fn(r->arg, &rr)) != 0)
+			goto done;
+	}
+done:
+	free(t);
+	free(rdata);
+	return rc;
+}
+
+static int start(struct master_reader *r, struct source *s, const char *name, const uint8_t *origin)
+{
+	s->name = name;
+	s->line = 1;
+	s->origin_len = name_len(origin);
+	memcpy(s->origin, origin, s->origin_len);
+	memcpy(s->owner, origin, s->origin_len);
+	s->owner_len = s->origin_len;
+	s->last_ttl = 3600;
+	s->last_class = CLASS_IN;
+	s->stack[0] = name;
+	return read_source(r, s);
+}
+
+int master_read_file(struct master_reader *r, const char *file, const uint8_t *origin)
+{
+	struct source s = {0};
+	char *buf = NULL;
+	const char *kept;
+	int rc = slurp(file, &buf, &s.len);
+	if (rc != 0) {
+		snprintf(r->err, r->errlen, "%s: cannot read: %s", file,
+			 rc == -EINVAL ? "not a regular file" : strerror(-rc));
+		return rc;
+	}
+	r->allow_include = 1;
+	if ((rc = add_file(r, file, &kept)) == 0) {
+		s.buf = buf;
+		rc = start(r, &s, kept, origin);
+	}
+	free(buf);
+	return rc;
+}
+
+int master_read_text(struct master_reader *r, const char *text, size_t len, const char *label,
+		     const uint8_t *origin)
+{
+	struct source s = {.buf = text, .len = len};
+	r->allow_include = 0;
+	return start(r, &s, label, origin);
+}
+
+void master_cleanup(struct master_reader *r)
+{
+	for (size_t i = 0; i < r->n_files; i++)
+		free(r->files[i]);
+	free(r->files);
+	r->files = NULL;
+	r->n_files = 0;
+}
