@@ -1,6 +1,7 @@
 /* dkim: DKIM keys and records, and the `mxdns dkim` subcommand.
  *
- * Key files written by keygen (documented in docs/mxdns-dkim.md):
+ * Key files written by keygen and rotate (dkim_key_write; documented in
+ * docs/mxdns-dkim.md):
  *   S.private  PKCS#8 PEM ("BEGIN PRIVATE KEY"), RSA or Ed25519, mode 0600:
  *              what opendkim (2.10 RSA, 2.11 Ed25519), rspamd and dkimpy
  *              (RSA) read.
@@ -10,6 +11,7 @@
  *   S.txt      the record, as opendkim-genkey writes it beside the key. */
 #include "dkim.h"
 
+#include "atomicfile.h"
 #include "cmd.h"
 #include "dkimrotate.h"
 #include "dnsq.h"
@@ -21,7 +23,6 @@
 #include "txtrec.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -29,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 int dkim_keygen(enum dkim_algo algo, int bits, EVP_PKEY **out)
 {
@@ -520,77 +520,6 @@ int dkim_ed25519_seed_b64(EVP_PKEY *key, char *out, size_t cap)
 
 /* ---- key files ---- */
 
-struct outfile {
-	char *data;
-	size_t len;
-	mode_t mode;
-};
-
-/* Writes one file so that a crash never leaves a partial file under its
- * name: without force, O_CREAT|O_EXCL refuses an existing file (and a
- * symlink planted there); with force, a temporary file is renamed over. */
-static int write_file(const char *path, const struct outfile *o, bool force, char *err,
-		      size_t errcap)
-{
-	char tmp[4200];
-	const char *target = path;
-	int fd = -1, ret;
-	size_t off = 0;
-
-	if (force) {
-		snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
-		fd = mkstemp(tmp);
-		target = tmp;
-	} else {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, o->mode);
-	}
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errcap, "%s: %s%s", path, strerror(-ret),
-			 ret == -EEXIST ? " (not overwriting a key; use --force)" : "");
-		return ret == -EEXIST ? MX_EEXIST : ret;
-	}
-	/* umask may have narrowed it, never widen beyond o->mode */
-	if (fchmod(fd, o->mode) < 0)
-		goto fail_errno;
-	while (off < o->len) {
-		ssize_t w = write(fd, o->data + off, o->len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail_errno;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) < 0)
-		goto fail_errno;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail_errno;
-	}
-	fd = -1;
-	if (force && rename(tmp, path) < 0)
-		goto fail_errno;
-	return 0;
-fail_errno:
-	ret = -errno;
-	snprintf(err, errcap, "%s: %s", path, strerror(-ret));
-	if (fd >= 0)
-		close(fd);
-	unlink(target);
-	return ret;
-}
-
-static void fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 static char *pem_private(EVP_PKEY *key, size_t *len)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
@@ -617,8 +546,12 @@ int dkim_key_write(const char *dir, const char *selector, EVP_PKEY *key, const c
 		   bool force, struct dkim_key_files *files, char *err, size_t errcap)
 {
 	struct dkim_key_files local;
-	struct outfile data[DKIM_KEY_FILES_MAX];
-	char seed[64];
+	struct {
+		const char *data;
+		size_t len;
+		mode_t mode;
+	} data[DKIM_KEY_FILES_MAX];
+	char seed[64], *pem = NULL;
 	struct stat st;
 	bool ed25519 = EVP_PKEY_is_a(key, "ED25519");
 	int ret = MX_EINVAL;
@@ -646,7 +579,7 @@ int dkim_key_write(const char *dir, const char *selector, EVP_PKEY *key, const c
 	if (record) {
 		files->kind[files->n] = "record";
 		snprintf(files->path[files->n], sizeof(files->path[0]), "%s/%s.txt", dir, selector);
-		data[files->n].data = (char *)record;
+		data[files->n].data = record;
 		data[files->n].len = strlen(record);
 		data[files->n++].mode = 0644;
 	}
@@ -661,7 +594,7 @@ int dkim_key_write(const char *dir, const char *selector, EVP_PKEY *key, const c
 		}
 	}
 	ret = MX_ECRYPTO;
-	if (!(data[0].data = pem_private(key, &data[0].len))) {
+	if (!(data[0].data = pem = pem_private(key, &data[0].len))) {
 		snprintf(err, errcap, "cannot encode the private key (OpenSSL)");
 		goto done;
 	}
@@ -676,14 +609,14 @@ int dkim_key_write(const char *dir, const char *selector, EVP_PKEY *key, const c
 		data[1].len = strlen(seed);
 	}
 	for (size_t i = 0; i < files->n; i++)
-		if ((ret = write_file(files->path[i], &data[i], force, err, errcap)) < 0)
+		if ((ret = atomicfile_write(files->path[i], data[i].data, data[i].len, data[i].mode,
+					    force, err, errcap)) < 0)
 			goto done;
-	fsync_dir(dir);
 	ret = 0;
 done:
-	if (data[0].data) {
-		OPENSSL_cleanse(data[0].data, data[0].len);
-		free(data[0].data);
+	if (pem) {
+		OPENSSL_cleanse(pem, data[0].len);
+		free(pem);
 	}
 	OPENSSL_cleanse(seed, sizeof(seed));
 	return ret;

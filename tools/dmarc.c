@@ -8,6 +8,7 @@
 #include "json.h"
 #include "lintcli.h"
 #include "mailuri.h"
+#include "pubopt.h"
 #include "txtrec.h"
 
 #include <errno.h>
@@ -268,15 +269,21 @@ static int usage(FILE *f, int code)
 	fprintf(f,
 		"usage: mxdns dmarc build --domain D --policy none|quarantine|reject [--sp POLICY]\n"
 		"                         [--rua URI,...] [--ruf URI,...] [--adkim r|s] [--aspf r|s]\n"
-		"                         [--pct N] [--fo 0|1|d|s] [--rf afrf] [--ri SECONDS] [--json]\n"
+		"                         [--pct N] [--fo 0|1|d|s] [--rf afrf] [--ri SECONDS]\n"
+		"                         [--zone FILE|NAME [PUBLISH OPTIONS]] [--json]\n"
 		"       mxdns dmarc lint [RECORD] [--domain D [--server ADDR@PORT]] [--json]\n"
 		"\n"
 		"build  prints the _dmarc.D TXT record (RFC 7489); a bare address in --rua/--ruf\n"
 		"       becomes mailto:ADDRESS. The record is linted and refused on error.\n"
+		"       With --zone it replaces the v=DMARC1 record at _dmarc.D in the zone\n"
+		"       instead of being printed, and the running mxdnsd reloads the zone.\n"
 		"lint   checks RECORD, or the record published at _dmarc.D: v first, p second,\n"
 		"       tag values, mailto: URIs; warns on p=none and on pct, rf and ri, which\n"
 		"       DMARCbis removes.\n"
-		"exit: 0 ok, 1 the record has errors, 2 usage or runtime error\n");
+		"publish options (build):\n");
+	pubopt_usage(f, true);
+	fprintf(f, "exit: 0 ok, 1 the record has errors or publishing was refused, 2 usage or "
+		   "runtime error\n");
 	return code;
 }
 
@@ -298,12 +305,15 @@ static const struct option options[] = {
 	{"server", required_argument, NULL, OPT_SERVER},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"help", no_argument, NULL, OPT_HELP},
+	PUBOPT_OPTION_ZONE,
+	PUBOPT_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
 int cmd_dmarc(int argc, char **argv)
 {
 	struct dmarc_opts o = {.pct = -1, .ri = -1};
+	struct publish_opts po = {.prog = "mxdns dmarc build"};
 	struct findings f;
 	const char *domain_arg = NULL, *server = NULL, *verb;
 	char domain[HOSTARG_MAX], name[HOSTARG_MAX + 16], err[400], *value = NULL;
@@ -322,8 +332,10 @@ int cmd_dmarc(int argc, char **argv)
 	argv++;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, PUBOPT_SHORT "h", options, NULL)) != -1) {
 		char *end;
+		if (build && pubopt_take(&po, c, optarg))
+			continue;
 		switch (c) {
 		case OPT_DOMAIN: domain_arg = optarg; break;
 		case OPT_POLICY: o.policy = optarg; break;
@@ -375,25 +387,9 @@ int cmd_dmarc(int argc, char **argv)
 		if (dmarc_build(&o, &value) < 0)
 			goto done;
 		dmarc_lint(value, strlen(value), &f);
-		if (findings_count(&f, FINDING_ERROR)) {
-			findings_print(&f, stderr, "mxdns dmarc build: ");
-			ret = 1;
-			goto done;
-		}
-		if (json) {
-			struct json j;
-			json_init(&j, stdout);
-			json_obj_begin(&j);
-			json_kv_str(&j, "name", name);
-			json_kv_str(&j, "value", value);
-			findings_json(&f, &j);
-			json_obj_end(&j);
-			json_finish(&j);
-		} else {
-			findings_print(&f, stderr, "mxdns dmarc build: ");
-			lintcli_print_txt(stdout, name, value);
-		}
-		ret = 0;
+		/* RFC 7489 §6.6.3: more than one DMARC record is no policy, so
+		 * the v=DMARC1 record is replaced */
+		ret = pubopt_txt_build(&po, name, value, "v=DMARC1", &f, json, NULL, NULL);
 		goto done;
 	}
 	if ((optind < argc) == (domain_arg != NULL) || optind + 1 < argc) {

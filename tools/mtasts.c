@@ -1,12 +1,14 @@
 /* mtasts: MTA-STS record and policy builder and linter, and `mxdns mta-sts`. */
 #include "mtasts.h"
 
+#include "atomicfile.h"
 #include "cmd.h"
 #include "errcode.h"
 #include "findings.h"
 #include "hostarg.h"
 #include "json.h"
 #include "lintcli.h"
+#include "pubopt.h"
 #include "txtrec.h"
 
 #include <errno.h>
@@ -200,22 +202,29 @@ static int usage(FILE *f, int code)
 	fprintf(f,
 		"usage: mxdns mta-sts build --domain D --mx PATTERN [--mx PATTERN...]\n"
 		"                           [--mode enforce|testing|none] [--max-age SECONDS]\n"
-		"                           [--id ID] [--json]\n"
+		"                           [--id ID] [--policy-out FILE]\n"
+		"                           [--zone FILE|NAME [PUBLISH OPTIONS]] [--json]\n"
 		"       mxdns mta-sts lint [RECORD] [--policy FILE] [--domain D [--server ADDR@PORT]]\n"
 		"                          [--json]\n"
 		"\n"
 		"build  prints the _mta-sts.D TXT record \"v=STSv1; id=ID\" (ID defaults to the\n"
 		"       UTC time, YYYYMMDDhhmmss; change it with every policy change) and the policy\n"
 		"       file for https://mta-sts.D/.well-known/mta-sts.txt (RFC 8461). Defaults:\n"
-		"       --mode enforce, --max-age 604800 (a week).\n"
+		"       --mode enforce, --max-age 604800 (a week). --policy-out FILE writes the\n"
+		"       policy there (replaced atomically) instead of printing it. With --zone\n"
+		"       the TXT record replaces the v=STSv1 record at _mta-sts.D in the zone\n"
+		"       instead of being printed (the policy is written first: a new id tells\n"
+		"       senders to fetch it), and the running mxdnsd reloads the zone.\n"
 		"lint   checks RECORD or the record at _mta-sts.D, and/or a policy FILE ('-' for\n"
 		"       stdin). The policy is not fetched over HTTPS.\n"
-		"exit: 0 ok, 1 errors found, 2 usage or runtime error\n");
+		"publish options (build):\n");
+	pubopt_usage(f, true);
+	fprintf(f, "exit: 0 ok, 1 errors found or publishing refused, 2 usage or runtime error\n");
 	return code;
 }
 
-enum { OPT_DOMAIN = 256, OPT_MX, OPT_MODE, OPT_MAXAGE, OPT_ID, OPT_POLICY, OPT_SERVER, OPT_JSON,
-       OPT_HELP };
+enum { OPT_DOMAIN = 256, OPT_MX, OPT_MODE, OPT_MAXAGE, OPT_ID, OPT_POLICY, OPT_POLICY_OUT,
+       OPT_SERVER, OPT_JSON, OPT_HELP };
 
 static const struct option options[] = {
 	{"domain", required_argument, NULL, OPT_DOMAIN},
@@ -224,9 +233,12 @@ static const struct option options[] = {
 	{"max-age", required_argument, NULL, OPT_MAXAGE},
 	{"id", required_argument, NULL, OPT_ID},
 	{"policy", required_argument, NULL, OPT_POLICY},
+	{"policy-out", required_argument, NULL, OPT_POLICY_OUT},
 	{"server", required_argument, NULL, OPT_SERVER},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"help", no_argument, NULL, OPT_HELP},
+	PUBOPT_OPTION_ZONE,
+	PUBOPT_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -258,7 +270,8 @@ static char *read_policy(const char *path, size_t *len)
 int cmd_mta_sts(int argc, char **argv)
 {
 	const char *domain_arg = NULL, *server = NULL, *policy_path = NULL, *mode = "enforce";
-	const char *id = NULL, *mxs[MX_MAX], *verb;
+	const char *id = NULL, *mxs[MX_MAX], *verb, *policy_out = NULL;
+	struct publish_opts po = {.prog = "mxdns mta-sts build"};
 	size_t nmx = 0, plen = 0;
 	long max_age = 604800;
 	char domain[HOSTARG_MAX], name[HOSTARG_MAX + 16], err[400], idbuf[15];
@@ -278,13 +291,16 @@ int cmd_mta_sts(int argc, char **argv)
 	argv++;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, PUBOPT_SHORT "h", options, NULL)) != -1) {
 		char *end;
+		if (strcmp(verb, "build") == 0 && pubopt_take(&po, c, optarg))
+			continue;
 		switch (c) {
 		case OPT_DOMAIN: domain_arg = optarg; break;
 		case OPT_MODE: mode = optarg; break;
 		case OPT_ID: id = optarg; break;
 		case OPT_POLICY: policy_path = optarg; break;
+		case OPT_POLICY_OUT: policy_out = optarg; break;
 		case OPT_SERVER: server = optarg; break;
 		case OPT_JSON: json = true; break;
 		case OPT_MX:
@@ -348,23 +364,20 @@ int cmd_mta_sts(int argc, char **argv)
 			ret = 1;
 			goto done;
 		}
-		if (json) {
-			struct json j;
-			json_init(&j, stdout);
-			json_obj_begin(&j);
-			json_kv_str(&j, "name", name);
-			json_kv_str(&j, "value", value);
-			json_kv_str(&j, "policy", policy);
-			findings_json(&f, &j);
-			json_obj_end(&j);
-			json_finish(&j);
-		} else {
-			findings_print(&f, stderr, "mxdns mta-sts build: ");
-			lintcli_print_txt(stdout, name, value);
-			printf("\n; policy file https://mta-sts.%s/.well-known/mta-sts.txt:\n%s",
-			       domain, policy);
+		/* RFC 8461 §3.1: senders fetch the policy when the id changes,
+		 * so it is in place before the record with the new id */
+		if (policy_out && !po.dry_run &&
+		    atomicfile_write(policy_out, policy, plen, 0644, true, err, sizeof(err)) < 0) {
+			fprintf(stderr, "mxdns mta-sts build: %s\n", err);
+			goto done;
 		}
-		ret = 0;
+		if (policy_out && !json)
+			fprintf(stderr, "mxdns mta-sts build: %s %s\n",
+				po.dry_run ? "dry run, would write" : "wrote", policy_out);
+		ret = pubopt_txt_build(&po, name, value, "v=STSv1", &f, json, "policy", policy);
+		if (ret == 0 && !json && !policy_out)
+			printf("%s; policy file https://mta-sts.%s/.well-known/mta-sts.txt:\n%s",
+			       po.zone ? "" : "\n", domain, policy);
 		goto done;
 	}
 	if (optind + 1 < argc || (optind < argc && domain_arg != NULL) ||

@@ -1,7 +1,9 @@
 /* pubopt: the publishing options and their --json report (see pubopt.h). */
 #include "pubopt.h"
 
+#include "findings.h"
 #include "json.h"
+#include "lintcli.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -115,4 +117,45 @@ void pubopt_json_published(struct json *j, const struct publish_opts *o, const c
 	json_kv_bool(j, "dry_run", o->dry_run);
 	pubopt_json_outcome(j, po);
 	json_obj_end(j);
+}
+
+int pubopt_txt_build(struct publish_opts *o, const char *name, const char *value,
+		     const char *prefix, const struct findings *f, bool json, const char *extra_key,
+		     const char *extra_value)
+{
+	struct publish_outcome po;
+	char owner[1100], where[1200];
+	int rc = 0;
+
+	memset(&po, 0, sizeof(po));
+	snprintf(where, sizeof(where), "%s: ", o->prog ? o->prog : "mxdns");
+	if (findings_count(f, FINDING_ERROR)) {
+		findings_print(f, stderr, where);
+		return 1;
+	}
+	snprintf(owner, sizeof(owner), "%s.", name);
+	if (o->zone)
+		rc = pubopt_publish_txt(o, owner, value, prefix, json, &po);
+	if (json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		json_kv_str(&j, "name", name);
+		json_kv_str(&j, "value", value);
+		if (extra_key)
+			json_kv_str(&j, extra_key, extra_value);
+		findings_json(f, &j);
+		if (o->zone)
+			pubopt_json_published(&j, o, owner, rc, &po);
+		json_obj_end(&j);
+		json_finish(&j);
+	} else {
+		findings_print(f, stderr, where);
+		if (!o->zone && lintcli_print_txt(stdout, name, value) < 0) {
+			fprintf(stderr, "%sout of memory\n", where);
+			rc = 2;
+		}
+	}
+	pubopt_outcome_cleanup(&po);
+	return rc;
 }

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+struct findings;
 struct json;
 
 /* Above any command's own option codes (they count from 256). */
@@ -72,5 +73,16 @@ void pubopt_outcome_cleanup(struct publish_outcome *out);
  * owner, ok, dry_run, and the outcome (see pubopt_json_outcome). */
 void pubopt_json_published(struct json *j, const struct publish_opts *o, const char *owner,
 			   int rc, const struct publish_outcome *po);
+
+/* The end of `mxdns dmarc|mta-sts|tls-rpt build`, the record value at
+ * name (no final dot) linted into f: refused when f has errors (exit 1,
+ * findings on stderr); else published into o->zone when it is set,
+ * replacing the TXT record at name that starts with prefix, or printed as
+ * a zone line. With json one object: name, value, extra_key: extra_value
+ * (when extra_key is not NULL), the findings, and what was published;
+ * without it the findings go to stderr. Returns the exit code. */
+int pubopt_txt_build(struct publish_opts *o, const char *name, const char *value,
+		     const char *prefix, const struct findings *f, bool json, const char *extra_key,
+		     const char *extra_value);
 
 #endif

@@ -2,7 +2,9 @@
  * engine (spf.h) and its ldns resolver (spfdns.h). */
 #include "cmd.h"
 #include "errcode.h"
+#include "hostarg.h"
 #include "json.h"
+#include "pubopt.h"
 #include "spf.h"
 #include "spfdns.h"
 #include "txtrec.h"
@@ -24,13 +26,17 @@ static int usage(FILE *f, const char *verb, int code)
 		    "                       [--include DOMAIN]... [--exists SPEC]... [--redirect "
 		    "DOMAIN]\n"
 		    "                       [--all fail|softfail|neutral|pass|none] [--domain D]\n"
-		    "                       [--check] [--server ADDR@PORT] [--json]\n"
+		    "                       [--check] [--server ADDR@PORT]\n"
+		    "                       [--zone FILE|NAME [PUBLISH OPTIONS]] [--json]\n"
 		    "  Assembles a record (terms in the order a a mx ptr ip4 ip6 include exists,\n"
 		    "  then redirect or all; --all defaults to softfail unless --redirect is "
 		    "given).\n"
 		    "  With --domain prints a zone line, the value split into strings of at most\n"
 		    "  255 bytes. Refuses a record with more than 10 DNS-querying terms; with\n"
-		    "  --check (or --server) also counts through the includes over DNS.\n");
+		    "  --check (or --server) also counts through the includes over DNS.\n"
+		    "  With --zone (and --domain, the owner) the record replaces D's v=spf1\n"
+		    "  record in the zone instead of being printed, and the running mxdnsd\n"
+		    "  reloads the zone; --force publishes a refused record anyway.\n");
 	if (!verb || strcmp(verb, "lint") == 0)
 		fprintf(
 		    f,
@@ -51,6 +57,10 @@ static int usage(FILE *f, const char *verb, int code)
 		    "  address (empty: postmaster@HELO) against D (default: the sender's domain)\n"
 		    "  and prints the result, the term that decided it and, for fail, the\n"
 		    "  explanation.\n");
+	if (!verb || strcmp(verb, "build") == 0) {
+		fprintf(f, "publish options (build):\n");
+		pubopt_usage(f, true);
+	}
 	fprintf(f, "exit: 0 ok (eval: pass), 1 a check failed (lint errors, build refused, eval\n"
 	           "      result other than pass), 2 usage or runtime error\n");
 	return code;
@@ -100,6 +110,8 @@ static const struct option options[] = {
     {"receiver", required_argument, NULL, OPT_RECEIVER},
     {"default-exp", required_argument, NULL, OPT_DEFEXP},
     {"help", no_argument, NULL, OPT_HELP},
+    PUBOPT_OPTION_ZONE,
+    PUBOPT_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -110,6 +122,7 @@ struct args {
 	bool all_given;
 	const char *domain, *server, *ip, *sender, *helo, *receiver, *default_exp, *record;
 	bool check, json, nodns, sender_given;
+	struct publish_opts po;
 };
 
 static int add_list(const char **list, size_t *n, const char *v, const char *opt)
@@ -134,7 +147,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->b.exists = a->exists;
 	optind = 0;
 	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	a->po.prog = "mxdns spf build";
+	while (rc == 0 && (c = getopt_long(argc, argv, PUBOPT_SHORT "h", options, NULL)) != -1) {
+		if (pubopt_take(&a->po, c, optarg)) {
+			if (strcmp(a->verb, "build") != 0) {
+				fprintf(stderr, "mxdns spf %s: the publishing options (--zone, ...) "
+				        "are for spf build\n", a->verb);
+				return 2;
+			}
+			continue;
+		}
 		switch (c) {
 		case OPT_A:
 			a->b.a = 1;
@@ -276,19 +298,34 @@ static void lint_print(const struct spf_lint *l, struct json *j)
 
 static int do_build(struct args *a)
 {
-	char rec[4096], err[320], zl[8192];
+	char rec[4096], err[320], zl[8192], owner[HOSTARG_MAX + 1];
 	struct spfdns d;
 	struct spf_resolver res;
 	struct spf_lint *lint = NULL;
+	struct publish_outcome po;
+	bool force = a->po.force;
 	int code = 1;
+	memset(&po, 0, sizeof(po));
+	if (a->po.zone) {
+		if (!a->domain) {
+			fprintf(stderr, "mxdns spf build: --zone needs --domain D, the record's owner\n");
+			return 2;
+		}
+		if (hostarg_parse(a->domain, "--domain", owner, err, sizeof(err)) < 0) {
+			fprintf(stderr, "mxdns spf build: %s\n", err);
+			return 2;
+		}
+		strcat(owner, ".");
+	}
 	if (!a->all_given && !a->b.redirect)
 		a->b.all = '~';
 	int rc = spf_build_record(&a->b, rec, sizeof(rec), err, sizeof(err));
-	if (rc == MX_ELIMIT) {
-		fprintf(stderr, "mxdns spf build: refused: %s\n", err);
+	if (rc == MX_ELIMIT && force) {
+		fprintf(stderr, "mxdns spf build: warning (--force): %s\n", err);
+	} else if (rc == MX_ELIMIT) {
+		fprintf(stderr, "mxdns spf build: refused: %s (--force builds it anyway)\n", err);
 		return 1;
-	}
-	if (rc != 0) {
+	} else if (rc != 0) {
 		fprintf(stderr, "mxdns spf build: %s\n", err);
 		return 2;
 	}
@@ -305,9 +342,11 @@ static int do_build(struct args *a)
 		if (lint->errors) {
 			for (size_t i = 0; i < lint->n; i++)
 				if (lint->items[i].level == SPF_LINT_ERROR)
-					fprintf(stderr, "mxdns spf build: refused: %s\n",
+					fprintf(stderr, "mxdns spf build: %s: %s\n",
+					        force ? "warning (--force)" : "refused",
 					        lint->items[i].msg);
-			goto out;
+			if (!force)
+				goto out;
 		}
 	}
 	if (txtrec_format(rec, strlen(rec), " ", zl, sizeof(zl)) < 0) {
@@ -315,6 +354,11 @@ static int do_build(struct args *a)
 		code = 2;
 		goto out;
 	}
+	/* RFC 7208 §4.5: one SPF record per name, so D's v=spf1 record is
+	 * replaced and its other TXT records stay */
+	code = 0;
+	if (a->po.zone)
+		code = pubopt_publish_txt(&a->po, owner, rec, "v=spf1", a->json, &po);
 	if (a->json) {
 		struct json j;
 		json_init(&j, stdout);
@@ -326,8 +370,12 @@ static int do_build(struct args *a)
 		json_kv_str(&j, "rdata", zl);
 		if (lint)
 			lint_print(lint, &j);
+		if (a->po.zone)
+			pubopt_json_published(&j, &a->po, owner, code, &po);
 		json_obj_end(&j);
 		json_finish(&j);
+	} else if (a->po.zone) {
+		/* published: publish.c said so on stderr */
 	} else if (a->domain) {
 		size_t n = strlen(a->domain);
 		printf("%s%s IN TXT %s\n", a->domain, n && a->domain[n - 1] == '.' ? "" : ".", zl);
@@ -336,10 +384,11 @@ static int do_build(struct args *a)
 	}
 	if (!a->json && lint)
 		for (size_t i = 0; i < lint->n; i++)
-			fprintf(stderr, "%s: %s\n", level_name(lint->items[i].level),
-			        lint->items[i].msg);
-	code = 0;
+			if (lint->items[i].level != SPF_LINT_ERROR)
+				fprintf(stderr, "%s: %s\n", level_name(lint->items[i].level),
+				        lint->items[i].msg);
 out:
+	pubopt_outcome_cleanup(&po);
 	free(lint);
 	return code;
 }

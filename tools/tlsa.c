@@ -5,6 +5,8 @@
 #include "errcode.h"
 #include "hostarg.h"
 #include "json.h"
+#include "pubopt.h"
+#include "zone.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -121,7 +123,8 @@ static int usage(FILE *f, int code)
 {
 	fprintf(f,
 		"usage: mxdns tlsa --cert FILE --host MX [--port 25] [--proto tcp]\n"
-		"                  [--usage 3] [--selector 1] [--match 1] [--json]\n"
+		"                  [--usage 3] [--selector 1] [--match 1]\n"
+		"                  [--zone FILE|NAME [PUBLISH OPTIONS]] [--json]\n"
 		"\n"
 		"Prints the TLSA record _PORT._PROTO.MX. (RFC 6698, RFC 7672 for SMTP) for the\n"
 		"certificate in FILE (PEM), in the form `ldns-dane create` prints it.\n"
@@ -132,7 +135,12 @@ static int usage(FILE *f, int code)
 		"              survives certificate renewal with the same key). With selector 1\n"
 		"              FILE may hold a PEM public or private key instead.\n"
 		"  --match     0 the data itself, 1 SHA-256 (default), 2 SHA-512\n"
-		"exit: 0 ok, 2 usage or runtime error\n");
+		"With --zone the record replaces the TLSA RRset of _PORT._PROTO.MX in the zone\n"
+		"instead of being printed, and the running mxdnsd reloads the zone (for a key\n"
+		"rollover, add the next record with mxdns zone add first).\n"
+		"publish options:\n");
+	pubopt_usage(f, true);
+	fprintf(f, "exit: 0 ok, 1 publishing refused, 2 usage or runtime error\n");
 	return code;
 }
 
@@ -149,6 +157,8 @@ static const struct option options[] = {
 	{"match", required_argument, NULL, OPT_MATCH},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"help", no_argument, NULL, OPT_HELP},
+	PUBOPT_OPTION_ZONE,
+	PUBOPT_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -175,11 +185,16 @@ int cmd_tlsa(int argc, char **argv)
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	ldns_rr *rr = NULL;
-	char *rrstr = NULL;
+	char *rrstr = NULL, *rdata = NULL;
+	struct publish_opts po = {.prog = "mxdns tlsa"};
+	struct publish_outcome out;
 
+	memset(&out, 0, sizeof(out));
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, PUBOPT_SHORT "h", options, NULL)) != -1) {
+		if (pubopt_take(&po, c, optarg))
+			continue;
 		switch (c) {
 		case OPT_CERT:
 			cert_path = optarg;
@@ -265,6 +280,20 @@ int cmd_tlsa(int argc, char **argv)
 		fprintf(stderr, "mxdns tlsa: cannot build the record for %s\n", owner);
 		goto done;
 	}
+	ret = 0;
+	if (po.zone) {
+		/* the RRset replaced: the certificate in FILE is the one served */
+		if (asprintf(&rdata, "%d %d %d %s", use, sel, match, hex) < 0) {
+			rdata = NULL;
+			fprintf(stderr, "mxdns tlsa: out of memory\n");
+			ret = 2;
+			goto done;
+		}
+		const char *rd[1] = {rdata};
+		struct publish_rrs r = {.owner = owner, .type = RR_TLSA, .rdata = rd, .n = 1,
+					.replace = true};
+		ret = pubopt_publish_records(&po, &r, json, &out);
+	}
 	if (json) {
 		struct json j;
 		json_init(&j, stdout);
@@ -277,13 +306,16 @@ int cmd_tlsa(int argc, char **argv)
 		json_kv_str(&j, "data", hex);
 		rrstr[strcspn(rrstr, "\n")] = '\0';
 		json_kv_str(&j, "record", rrstr);
+		if (po.zone)
+			pubopt_json_published(&j, &po, owner, ret, &out);
 		json_obj_end(&j);
 		json_finish(&j);
-	} else {
+	} else if (!po.zone) {
 		fputs(rrstr, stdout);
 	}
-	ret = 0;
 done:
+	pubopt_outcome_cleanup(&out);
+	free(rdata);
 	free(rrstr);
 	if (rr)
 		ldns_rr_free(rr);

@@ -8,6 +8,7 @@
 #include "json.h"
 #include "lintcli.h"
 #include "mailuri.h"
+#include "pubopt.h"
 #include "txtrec.h"
 
 #include <errno.h>
@@ -73,13 +74,18 @@ out:
 static int usage(FILE *f, int code)
 {
 	fprintf(f,
-		"usage: mxdns tls-rpt build --domain D --rua URI[,URI...] [--json]\n"
+		"usage: mxdns tls-rpt build --domain D --rua URI[,URI...]\n"
+		"                           [--zone FILE|NAME [PUBLISH OPTIONS]] [--json]\n"
 		"       mxdns tls-rpt lint [RECORD] [--domain D [--server ADDR@PORT]] [--json]\n"
 		"\n"
 		"build  prints the _smtp._tls.D TXT record \"v=TLSRPTv1; rua=...\" (RFC 8460);\n"
 		"       URIs are mailto: or https:, a bare address becomes mailto:ADDRESS.\n"
+		"       With --zone it replaces the v=TLSRPTv1 record at _smtp._tls.D in the\n"
+		"       zone instead of being printed, and the running mxdnsd reloads the zone.\n"
 		"lint   checks RECORD or the record published at _smtp._tls.D.\n"
-		"exit: 0 ok, 1 errors found, 2 usage or runtime error\n");
+		"publish options (build):\n");
+	pubopt_usage(f, true);
+	fprintf(f, "exit: 0 ok, 1 errors found or publishing refused, 2 usage or runtime error\n");
 	return code;
 }
 
@@ -91,12 +97,15 @@ static const struct option options[] = {
 	{"server", required_argument, NULL, OPT_SERVER},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"help", no_argument, NULL, OPT_HELP},
+	PUBOPT_OPTION_ZONE,
+	PUBOPT_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
 int cmd_tls_rpt(int argc, char **argv)
 {
 	const char *domain_arg = NULL, *server = NULL, *rua = NULL, *verb;
+	struct publish_opts po = {.prog = "mxdns tls-rpt build"};
 	char domain[HOSTARG_MAX], name[HOSTARG_MAX + 16], err[400], *value = NULL;
 	struct findings f;
 	bool json = false;
@@ -113,7 +122,9 @@ int cmd_tls_rpt(int argc, char **argv)
 	argv++;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, PUBOPT_SHORT "h", options, NULL)) != -1) {
+		if (strcmp(verb, "build") == 0 && pubopt_take(&po, c, optarg))
+			continue;
 		switch (c) {
 		case OPT_DOMAIN: domain_arg = optarg; break;
 		case OPT_RUA: rua = optarg; break;
@@ -159,24 +170,8 @@ int cmd_tls_rpt(int argc, char **argv)
 		}
 		fclose(mem);
 		tlsrpt_lint(value, vlen, &f);
-		if (findings_count(&f, FINDING_ERROR)) {
-			findings_print(&f, stderr, "mxdns tls-rpt build: ");
-			ret = 1;
-			goto done;
-		}
-		if (json) {
-			struct json j;
-			json_init(&j, stdout);
-			json_obj_begin(&j);
-			json_kv_str(&j, "name", name);
-			json_kv_str(&j, "value", value);
-			findings_json(&f, &j);
-			json_obj_end(&j);
-			json_finish(&j);
-		} else {
-			lintcli_print_txt(stdout, name, value);
-		}
-		ret = 0;
+		/* RFC 8460 §3: senders use the one record starting v=TLSRPTv1 */
+		ret = pubopt_txt_build(&po, name, value, "v=TLSRPTv1", &f, json, NULL, NULL);
 		goto done;
 	}
 	if ((optind < argc) == (domain_arg != NULL) || optind + 1 < argc) {
