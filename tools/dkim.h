@@ -89,6 +89,12 @@ struct dkim_key_files {
 int dkim_key_write(const char *dir, const char *selector, EVP_PKEY *key, const char *record,
 		   bool force, struct dkim_key_files *files, char *err, size_t errcap);
 
+/* The values of --algo (rsa or ed25519) and --bits (1024, 2048, 3072 or
+ * 4096), for keygen and rotate. Return 0, or MX_EINVAL after one line on
+ * stderr naming the option. */
+int dkim_algo_arg(const char *v, enum dkim_algo *algo);
+int dkim_bits_arg(const char *v, int *bits);
+
 int cmd_dkim(int argc, char **argv);
 
 #endif

@@ -307,22 +307,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return 2;
 			break;
 		case OPT_ALGO:
-			if (strcmp(optarg, "rsa") == 0) {
-				a->algo = DKIM_ALGO_RSA;
-			} else if (strcmp(optarg, "ed25519") == 0) {
-				a->algo = DKIM_ALGO_ED25519;
-			} else {
-				fprintf(stderr, "mxdns dkim: --algo: '%s' (want rsa or ed25519)\n", optarg);
+			if (dkim_algo_arg(optarg, &a->algo) < 0)
 				return 2;
-			}
 			break;
 		case OPT_BITS:
-			a->bits = atoi(optarg);
-			if (a->bits != 1024 && a->bits != 2048 && a->bits != 3072 && a->bits != 4096) {
-				fprintf(stderr, "mxdns dkim: --bits: '%s' (want 1024, 2048, 3072 or 4096)\n",
-					optarg);
+			if (dkim_bits_arg(optarg, &a->bits) < 0)
 				return 2;
-			}
 			break;
 		case OPT_OUT:
 			a->out = optarg;

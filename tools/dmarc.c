@@ -10,6 +10,7 @@
 #include "mailuri.h"
 #include "pubopt.h"
 #include "txtrec.h"
+#include "urilist.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -29,31 +30,11 @@ static bool one_of(const char *v, const char *const *set)
 /* Checks a comma-separated URI list (RFC 7489 §6.4 dmarc-uri). */
 static void check_uris(const char *tag, const char *list, struct findings *f)
 {
-	const char *p = list;
-	char err[400], domain[256];
-	size_t count = 0;
+	char what[16];
+	size_t count;
 
-	for (;;) {
-		size_t n = strcspn(p, ",");
-		const char *s = p, *e = p + n;
-		while (s < e && (*s == ' ' || *s == '\t'))
-			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (s == e)
-			findings_add(f, FINDING_ERROR, "tag %s: empty URI in the list", tag);
-		else if (mailuri_check(s, (size_t)(e - s), MAILURI_HTTPS | MAILURI_SIZE, domain, err,
-				       sizeof(err)) < 0)
-			findings_add(f, FINDING_ERROR, "tag %s: %s", tag, err);
-		else if (strncmp(s, "mailto:", 7) != 0 && strncmp(s, "MAILTO:", 7) != 0)
-			findings_add(f, FINDING_WARN,
-				     "tag %s: '%.*s': most receivers only send to mailto: URIs", tag,
-				     (int)(e - s), s);
-		count++;
-		if (p[n] == '\0')
-			break;
-		p += n + 1;
-	}
+	snprintf(what, sizeof(what), "tag %s", tag);
+	count = urilist_check(what, list, MAILURI_HTTPS | MAILURI_SIZE, true, f);
 	if (count > 2)
 		findings_add(f, FINDING_NOTE,
 			     "tag %s: %zu URIs; receivers may use only the first two (RFC 7489 §6.2)",
@@ -190,35 +171,6 @@ out:
 	return ret;
 }
 
-/* Appends "; tag=value" with the URIs of a list given mailto: when bare. */
-static int add_uris(char **buf, const char *tag, const char *list)
-{
-	char *out = NULL, *old = *buf;
-	const char *p = list;
-	int ret = asprintf(&out, "%s; %s=", old, tag);
-
-	if (ret < 0)
-		return -ENOMEM;
-	for (bool first = true;; first = false) {
-		size_t n = strcspn(p, ",");
-		char *next;
-		bool bare = memchr(p, ':', n) == NULL;
-		if (asprintf(&next, "%s%s%s%.*s", out, first ? "" : ",", bare ? "mailto:" : "",
-			     (int)n, p) < 0) {
-			free(out);
-			return -ENOMEM;
-		}
-		free(out);
-		out = next;
-		if (p[n] == '\0')
-			break;
-		p += n + 1;
-	}
-	free(old);
-	*buf = out;
-	return 0;
-}
-
 static int add_tag(char **buf, const char *tag, const char *value)
 {
 	char *out;
@@ -228,6 +180,18 @@ static int add_tag(char **buf, const char *tag, const char *value)
 	free(*buf);
 	*buf = out;
 	return 0;
+}
+
+/* Appends "; tag=value" with the URIs of a list given mailto: when bare. */
+static int add_uris(char **buf, const char *tag, const char *list)
+{
+	char *uris;
+	int ret = urilist_build(list, &uris);
+
+	if (ret == 0)
+		ret = add_tag(buf, tag, uris);
+	free(uris);
+	return ret;
 }
 
 int dmarc_build(const struct dmarc_opts *o, char **value)

@@ -10,6 +10,7 @@
 #include "mailuri.h"
 #include "pubopt.h"
 #include "txtrec.h"
+#include "urilist.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -38,28 +39,10 @@ int tlsrpt_lint(const char *value, size_t len, struct findings *f)
 	if (t == NULL || t != &tags.tag[0] || strcmp(t->value, "TLSRPTv1") != 0)
 		findings_add(f, FINDING_ERROR, "must begin with v=TLSRPTv1 or senders ignore it");
 	t = txtrec_tags_get(&tags, "rua");
-	if (t == NULL) {
+	if (t == NULL)
 		findings_add(f, FINDING_ERROR, "field rua: missing (required)");
-	} else {
-		const char *p = t->value;
-		char err[400];
-		for (;;) {
-			size_t n = strcspn(p, ",");
-			const char *s = p, *e = p + n;
-			while (s < e && (*s == ' ' || *s == '\t'))
-				s++;
-			while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-				e--;
-			if (s == e)
-				findings_add(f, FINDING_ERROR, "field rua: empty URI in the list");
-			else if (mailuri_check(s, (size_t)(e - s), MAILURI_HTTPS, NULL, err,
-					       sizeof(err)) < 0)
-				findings_add(f, FINDING_ERROR, "field rua: %s", err);
-			if (p[n] == '\0')
-				break;
-			p += n + 1;
-		}
-	}
+	else
+		urilist_check("field rua", t->value, MAILURI_HTTPS, false, f);
 	for (size_t i = 0; i < tags.count; i++)
 		if (strcmp(tags.tag[i].name, "v") != 0 && strcmp(tags.tag[i].name, "rua") != 0)
 			findings_add(f, FINDING_NOTE, "unknown field '%s' ignored (RFC 8460 §3)",
@@ -148,28 +131,21 @@ int cmd_tls_rpt(int argc, char **argv)
 	if (domain_arg)
 		snprintf(name, sizeof(name), "_smtp._tls.%s", domain);
 	if (strcmp(verb, "build") == 0) {
-		FILE *mem;
-		size_t vlen;
-		const char *p = rua;
+		char *uris = NULL;
 		if (domain_arg == NULL || rua == NULL || optind < argc) {
 			fprintf(stderr, "mxdns tls-rpt build: --domain and --rua are required "
 					"(see --help)\n");
 			return 2;
 		}
-		mem = open_memstream(&value, &vlen);
-		if (mem == NULL)
+		if (urilist_build(rua, &uris) < 0 ||
+		    asprintf(&value, "v=TLSRPTv1; rua=%s", uris) < 0) {
+			free(uris);
+			value = NULL;
+			fprintf(stderr, "mxdns tls-rpt build: out of memory\n");
 			goto done;
-		fputs("v=TLSRPTv1; rua=", mem);
-		for (bool first = true;; first = false) {
-			size_t n = strcspn(p, ",");
-			fprintf(mem, "%s%s%.*s", first ? "" : ",",
-				memchr(p, ':', n) == NULL ? "mailto:" : "", (int)n, p);
-			if (p[n] == '\0')
-				break;
-			p += n + 1;
 		}
-		fclose(mem);
-		tlsrpt_lint(value, vlen, &f);
+		free(uris);
+		tlsrpt_lint(value, strlen(value), &f);
 		/* RFC 8460 §3: senders use the one record starting v=TLSRPTv1 */
 		ret = pubopt_txt_build(&po, name, value, "v=TLSRPTv1", &f, json, NULL, NULL);
 		goto done;
