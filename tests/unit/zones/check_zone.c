@@ -256,6 +256,51 @@ START_TEST(reload_keeps_old_zone_when_new_is_broken)
 }
 END_TEST
 
+START_TEST(master_file_syntax)
+{
+	char err[512];
+	/* Lowercase types and classes, class before TTL, TTL units, CRLF,
+	 * a multi-line SOA with comments, ';' inside quotes, blank owners. */
+	const char *text =
+		"$TTL 1h30m\r\n"
+		"@ in soa ns1 hostmaster ( 1 ; serial\r\n"
+		"   7200 3600 1209600 300 ) ; timers\r\n"
+		"  IN 600 ns ns1\r\n"
+		"ns1 A 192.0.2.1\n"
+		"txt TXT \"a;b\" plain \"\" \"x\\\"y\"\n"
+		"  TXT \\065\\066\n"
+		"mx mx 10 @\n";
+	struct zone *z = zone_from_text("example.com", text, "syntax.zone", err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s", err);
+	ck_assert_uint_eq(z->n_records, 6);
+	ck_assert_uint_eq(z->soa->ttl, 5400);
+	ck_assert_uint_eq(z->apex_ns->ttl, 600);
+	uint8_t n[NAME_MAXLEN];
+	int len = name_from_text("txt.example.com", n);
+	const struct zone_node *node = zone_find(z, n, (size_t)len);
+	ck_assert_ptr_nonnull(node);
+	const struct zone_rrset *txt = zone_node_rrset(node, 16);
+	ck_assert_uint_eq(txt->count, 2);
+	zone_unref(z);
+
+	/* Errors carry the line of the entry. */
+	const char *bad[][2] = {
+		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\nx A 1.2.3\n", "bad.zone:3: bad A"},
+		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\n\nx BOGUS 1\n", "bad.zone:4: unknown type"},
+		{"@ 3600 IN SOA a. b. 1 2 3 4 5 (\n@ NS ns1\n", "parentheses"},
+		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\nx TXT \"open\n", "unterminated"},
+		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\n$GENERATE 1-2 x A 1.2.3.4\n", "bad.zone:3: unknown directive"},
+		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\n$INCLUDE /etc/passwd\n", "not allowed"},
+		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\nx 99999999999 A 1.2.3.4\n", "bad.zone:3:"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		z = zone_from_text("example.com", bad[i][0], "bad.zone", err, sizeof(err));
+		ck_assert_ptr_null(z);
+		ck_assert_msg(strstr(err, bad[i][1]) != NULL, "case %zu: %s", i, err);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("zone");
@@ -266,6 +311,7 @@ int main(void)
 	tcase_add_test(tc, include_origin_ttl_and_escapes);
 	tcase_add_test(tc, include_loops_and_missing_files);
 	tcase_add_test(tc, every_mail_type_loads);
+	tcase_add_test(tc, master_file_syntax);
 	tcase_add_test(tc, zonedb_longest_match);
 	tcase_add_test(tc, reload_keeps_old_zone_when_new_is_broken);
 	suite_add_tcase(s, tc);
