@@ -360,13 +360,8 @@ int cmd_dmarc(int argc, char **argv)
 		fprintf(stderr, "mxdns dmarc lint: give the RECORD or --domain D (see --help)\n");
 		return 2;
 	}
-	ret = lintcli_get("mxdns dmarc lint", optind < argc ? argv[optind] : NULL, server, name,
-			  "v=DMARC1", &value, &f);
-	if (ret == 2)
-		goto done;
-	if (ret == 0)
-		dmarc_lint(value, strlen(value), &f);
-	ret = lintcli_report(domain_arg ? name : NULL, value, &f, json);
+	ret = lintcli_lint("mxdns dmarc lint", optind < argc ? argv[optind] : NULL, server, name,
+			   "v=DMARC1", dmarc_lint, json);
 done:
 	free(value);
 	return ret;

@@ -118,3 +118,21 @@ int lintcli_report(const char *name, const char *value, const struct findings *f
 	}
 	return ok ? 0 : 1;
 }
+
+int lintcli_lint(const char *cmd, const char *text, const char *server, const char *name,
+		 const char *prefix, int (*lint)(const char *value, size_t len, struct findings *f),
+		 bool json)
+{
+	struct findings f;
+	char *value = NULL;
+	int ret;
+
+	findings_init(&f);
+	ret = lintcli_get(cmd, text, server, name, prefix, &value, &f);
+	if (ret == 0)
+		lint(value, strlen(value), &f);
+	if (ret != 2)
+		ret = lintcli_report(text ? NULL : name, value, &f, json);
+	free(value);
+	return ret;
+}

@@ -32,4 +32,12 @@ int lintcli_print_txt(FILE *out, const char *name, const char *value);
  * else 0. */
 int lintcli_report(const char *name, const char *value, const struct findings *f, bool json);
 
+/* The whole of `lint` for a record of one tag list: the record from
+ * lintcli_get (text, or the one at name starting with prefix), checked by
+ * lint, reported by lintcli_report (name when looked up). Returns the exit
+ * code of cmd.h. */
+int lintcli_lint(const char *cmd, const char *text, const char *server, const char *name,
+		 const char *prefix, int (*lint)(const char *value, size_t len, struct findings *f),
+		 bool json);
+
 #endif

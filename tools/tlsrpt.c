@@ -154,13 +154,8 @@ int cmd_tls_rpt(int argc, char **argv)
 		fprintf(stderr, "mxdns tls-rpt lint: give the RECORD or --domain D (see --help)\n");
 		return 2;
 	}
-	ret = lintcli_get("mxdns tls-rpt lint", optind < argc ? argv[optind] : NULL, server, name,
-			  "v=TLSRPTv1", &value, &f);
-	if (ret == 2)
-		goto done;
-	if (ret == 0)
-		tlsrpt_lint(value, strlen(value), &f);
-	ret = lintcli_report(domain_arg ? name : NULL, value, &f, json);
+	ret = lintcli_lint("mxdns tls-rpt lint", optind < argc ? argv[optind] : NULL, server, name,
+			   "v=TLSRPTv1", tlsrpt_lint, json);
 done:
 	free(value);
 	return ret;
