@@ -199,6 +199,16 @@ int blkey_to_text(const uint8_t *key, size_t len, char *out, size_t cap, int *ty
 		stop = s - 1;
 	}
 	out[o] = 0;
+	/* A name like "1.2.3.4" must not read back as an address: write its
+	 * first character as an escape. */
+	uint8_t probe[16];
+	if (o > 0 && o + 4 < cap && inet_pton(AF_INET, out, probe) == 1) {
+		char esc[5];
+		snprintf(esc, sizeof(esc), "\\%03u", (unsigned char)out[0]);
+		memmove(out + 4, out + 1, o); /* the rest and the NUL */
+		memcpy(out, esc, 4);
+		o += 3;
+	}
 	return (int)o;
 }
 
