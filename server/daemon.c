@@ -50,6 +50,17 @@ static int same_name(const char *a, const char *b)
 	return memcmp(wa, wb, (size_t)la) == 0;
 }
 
+/* Zones new in db get their statistics slot here, before any worker can
+ * see them, so the query path reads it instead of looking the name up. */
+static void assign_stats_slots(const struct stats *st, struct zonedb *db)
+{
+	for (size_t i = 0; i < db->n_zones; i++) {
+		struct zone *z = db->zones[i];
+		if (z->stats_slot < 0)
+			z->stats_slot = (int32_t)stats_zone_slot(st, z->apex, z->apex_len);
+	}
+}
+
 /* The message a failed zone gave: zonedb_build logs it, and loading once
  * more is the way to put it in a reply too (only done for failures). */
 static void failure_text(const struct zone *kept, struct zone *again, const char *err, FILE *out,
@@ -173,6 +184,7 @@ static const char *reload(struct daemon *d, const char *only, FILE *out)
 	}
 	/* Report before publishing: publishing frees old. */
 	int reported = out ? daemon_report(d->cfg, old, next, only, n_failed, out) : 0;
+	assign_stats_slots(d->stats, next);
 	zonedb_cell_publish(&d->cell, next);
 	if (n_failed > 0 || reported > 0) {
 		atomic_fetch_add(&d->stats->reloads_failed, 1);
@@ -464,6 +476,7 @@ int daemon_run(struct config *cfg, struct zonedb *initial, int embedded, const c
 		free(d);
 		return 1;
 	}
+	assign_stats_slots(d->stats, initial);
 	zonedb_cell_init(&d->cell, initial, n_workers);
 	cell_ready = 1;
 

@@ -268,6 +268,8 @@ static void batch_begin(struct worker *w)
 static size_t zone_slot(const struct worker *w, const struct answer_ctx *ctx)
 {
 	const struct zone *z = ctx->zone;
+	if (z && z->stats_slot >= 0)
+		return (size_t)z->stats_slot;
 	return stats_zone_slot(w->net->stats, z ? z->apex : NULL, z ? z->apex_len : 0);
 }
 

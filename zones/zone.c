@@ -774,6 +774,7 @@ static struct zone *load(const char *origin, const char *file, const char *text,
 		goto fail;
 	}
 	atomic_init(&z->refs, 1);
+	z->stats_slot = -1;
 	memcpy(z->apex, L.apex, L.apex_len);
 	z->apex_len = (uint8_t)L.apex_len;
 	z->apex_labels = (uint8_t)name_count_labels(L.apex);

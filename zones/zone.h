@@ -97,6 +97,9 @@ struct zone {
 	struct zone_rrset soa_neg;        /* TTL = min(SOA TTL, MINIMUM), RFC 2308 §3 */
 	const struct zone_rrset *apex_ns;
 
+	/* The daemon's statistics slot for this zone name, set before the zone
+	 * is first published (workers only read it); -1 until then. */
+	int32_t stats_slot;
 	struct dnsbl_zone *bl; /* set for DNSBL zones: the listing lookups */
 	void *arena;           /* owns everything above */
 };
