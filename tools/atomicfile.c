@@ -34,7 +34,7 @@ static void fsync_dir_of(const char *path)
 }
 
 int atomicfile_write(const char *path, const void *data, size_t len, mode_t mode, bool replace,
-		     char *err, size_t errcap)
+                     char *err, size_t errcap)
 {
 	char tmp[PATH_MAX + 16];
 	const char *target = path;

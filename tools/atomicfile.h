@@ -16,6 +16,6 @@
  * it is renamed over. err receives one line naming path. Returns 0,
  * MX_EEXIST or -errno. */
 int atomicfile_write(const char *path, const void *data, size_t len, mode_t mode, bool replace,
-		     char *err, size_t errcap);
+                     char *err, size_t errcap);
 
 #endif

@@ -40,15 +40,17 @@ bool pubopt_take(struct publish_opts *o, int c, const char *arg)
 void pubopt_usage(FILE *f, bool with_zone)
 {
 	if (with_zone)
-		fprintf(f, "  --zone FILE|NAME    add or replace the record in that zone file (or the\n"
-			   "                      zone of that name in -c CONFIG or the running daemon)\n"
-			   "                      instead of printing it; the daemon reloads the zone\n");
+		fprintf(
+		    f,
+		    "  --zone FILE|NAME    add or replace the record in that zone file (or the\n"
+		    "                      zone of that name in -c CONFIG or the running daemon)\n"
+		    "                      instead of printing it; the daemon reloads the zone\n");
 	fprintf(f, "  -c, --config FILE   mxdnsd.conf: zone names and the control socket\n"
-		   "      --control PATH  the daemon's control socket ($MXDNS_CONTROL)\n"
-		   "      --origin NAME   the zone's name, when the zone file names nothing\n"
-		   "      --no-reload     write the file only\n"
-		   "      --force         publish despite the mail checks\n"
-		   "  -n, --dry-run       print the diff, write nothing\n");
+	           "      --control PATH  the daemon's control socket ($MXDNS_CONTROL)\n"
+	           "      --origin NAME   the zone's name, when the zone file names nothing\n"
+	           "      --no-reload     write the file only\n"
+	           "      --force         publish despite the mail checks\n"
+	           "  -n, --dry-run       print the diff, write nothing\n");
 }
 
 void pubopt_json_outcome(struct json *j, const struct publish_outcome *po)
@@ -87,14 +89,14 @@ static void start(struct publish_opts *o, struct publish_outcome *out)
 }
 
 int pubopt_publish_txt(struct publish_opts *o, const char *owner, const char *value,
-		       const char *replace_prefix, bool json, struct publish_outcome *out)
+                       const char *replace_prefix, bool json, struct publish_outcome *out)
 {
 	start(o, out);
 	return finish(o, publish_txt(o, owner, 0, value, replace_prefix), json, out);
 }
 
 int pubopt_publish_records(struct publish_opts *o, const struct publish_rrs *r, bool json,
-			   struct publish_outcome *out)
+                           struct publish_outcome *out)
 {
 	start(o, out);
 	return finish(o, publish_records(o, r), json, out);
@@ -106,8 +108,8 @@ void pubopt_outcome_cleanup(struct publish_outcome *out)
 	out->diff = NULL;
 }
 
-void pubopt_json_published(struct json *j, const struct publish_opts *o, const char *owner,
-			   int rc, const struct publish_outcome *po)
+void pubopt_json_published(struct json *j, const struct publish_opts *o, const char *owner, int rc,
+                           const struct publish_outcome *po)
 {
 	json_key(j, "published");
 	json_obj_begin(j);
@@ -120,8 +122,8 @@ void pubopt_json_published(struct json *j, const struct publish_opts *o, const c
 }
 
 int pubopt_txt_build(struct publish_opts *o, const char *name, const char *value,
-		     const char *prefix, const struct findings *f, bool json, const char *extra_key,
-		     const char *extra_value)
+                     const char *prefix, const struct findings *f, bool json, const char *extra_key,
+                     const char *extra_value)
 {
 	struct publish_outcome po;
 	char owner[1100], where[1200];

@@ -38,13 +38,17 @@ enum {
 
 #define PUBOPT_SHORT "c:n"
 
-#define PUBOPT_OPTIONS                                                                             \
-	{"config", required_argument, NULL, 'c'}, {"control", required_argument, NULL, PUBOPT_CONTROL}, \
-	    {"origin", required_argument, NULL, PUBOPT_ORIGIN},                                    \
-	    {"no-reload", no_argument, NULL, PUBOPT_NO_RELOAD},                                    \
-	    {"force", no_argument, NULL, PUBOPT_FORCE}, {"dry-run", no_argument, NULL, 'n'}
+/* clang-format off */
+#define PUBOPT_OPTIONS                                                  \
+	{"config", required_argument, NULL, 'c'},                       \
+	{"control", required_argument, NULL, PUBOPT_CONTROL},           \
+	{"origin", required_argument, NULL, PUBOPT_ORIGIN},             \
+	{"no-reload", no_argument, NULL, PUBOPT_NO_RELOAD},             \
+	{"force", no_argument, NULL, PUBOPT_FORCE},                     \
+	{"dry-run", no_argument, NULL, 'n'}
 
 #define PUBOPT_OPTION_ZONE {"zone", required_argument, NULL, PUBOPT_ZONE}
+/* clang-format on */
 
 /* Takes the option getopt_long returned (c, with arg its optarg) into o.
  * Returns true when c is one of the options above. */
@@ -64,15 +68,15 @@ void pubopt_json_outcome(struct json *j, const struct publish_outcome *po);
  * pubopt_outcome_cleanup). Without json a dry run's diff is printed on
  * stdout. Return the exit code of publish.h. */
 int pubopt_publish_txt(struct publish_opts *o, const char *owner, const char *value,
-		       const char *replace_prefix, bool json, struct publish_outcome *out);
+                       const char *replace_prefix, bool json, struct publish_outcome *out);
 int pubopt_publish_records(struct publish_opts *o, const struct publish_rrs *r, bool json,
-			   struct publish_outcome *out);
+                           struct publish_outcome *out);
 void pubopt_outcome_cleanup(struct publish_outcome *out);
 
 /* The "published" member of a generator's --json object: zone (as given),
  * owner, ok, dry_run, and the outcome (see pubopt_json_outcome). */
-void pubopt_json_published(struct json *j, const struct publish_opts *o, const char *owner,
-			   int rc, const struct publish_outcome *po);
+void pubopt_json_published(struct json *j, const struct publish_opts *o, const char *owner, int rc,
+                           const struct publish_outcome *po);
 
 /* The end of `mxdns dmarc|mta-sts|tls-rpt build`, the record value at
  * name (no final dot) linted into f: refused when f has errors (exit 1,
@@ -82,7 +86,7 @@ void pubopt_json_published(struct json *j, const struct publish_opts *o, const c
  * (when extra_key is not NULL), the findings, and what was published;
  * without it the findings go to stderr. Returns the exit code. */
 int pubopt_txt_build(struct publish_opts *o, const char *name, const char *value,
-		     const char *prefix, const struct findings *f, bool json, const char *extra_key,
-		     const char *extra_value);
+                     const char *prefix, const struct findings *f, bool json, const char *extra_key,
+                     const char *extra_value);
 
 #endif

@@ -11,7 +11,7 @@
 #include <strings.h>
 
 size_t urilist_check(const char *what, const char *list, int flags, bool mailto_advised,
-		     struct findings *f)
+                     struct findings *f)
 {
 	const char *p = list;
 	char err[400];
@@ -30,8 +30,8 @@ size_t urilist_check(const char *what, const char *list, int flags, bool mailto_
 			findings_add(f, FINDING_ERROR, "%s: %s", what, err);
 		else if (mailto_advised && strncasecmp(s, "mailto:", 7) != 0)
 			findings_add(f, FINDING_WARN,
-				     "%s: '%.*s': most receivers only send to mailto: URIs", what,
-				     (int)(e - s), s);
+			             "%s: '%.*s': most receivers only send to mailto: URIs", what,
+			             (int)(e - s), s);
 		count++;
 		if (p[n] == '\0')
 			break;
@@ -52,8 +52,8 @@ int urilist_build(const char *list, char **out)
 	}
 	for (bool first = true;; first = false) {
 		size_t n = strcspn(p, ",");
-		fprintf(mem, "%s%s%.*s", first ? "" : ",", memchr(p, ':', n) ? "" : "mailto:",
-			(int)n, p);
+		fprintf(mem, "%s%s%.*s", first ? "" : ",",
+		        memchr(p, ':', n) ? "" : "mailto:", (int)n, p);
 		if (p[n] == '\0')
 			break;
 		p += n + 1;

@@ -15,7 +15,7 @@ struct findings;
  * rua"): an empty entry, a bad URI. With mailto_advised a URI other than
  * mailto: is warned about. Returns the number of entries. */
 size_t urilist_check(const char *what, const char *list, int flags, bool mailto_advised,
-		     struct findings *f);
+                     struct findings *f);
 
 /* The list as it is published: each entry without a scheme (no ':') is a
  * bare address and becomes mailto:ADDRESS. *out is malloc'ed. Returns 0
