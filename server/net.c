@@ -96,6 +96,8 @@ struct worker {
 	uint64_t last_emfile_log;
 
 	struct mmsghdr rmsg[UDP_BATCH], smsg[UDP_BATCH];
+	int rmsg_used;    /* headers the last recvmmsg filled in (to reset) */
+	int rmsg_pktinfo; /* how the headers are set up: -1 = not yet */
 	struct iovec riov[UDP_BATCH], siov[UDP_BATCH];
 	struct sockaddr_storage peer[UDP_BATCH];
 	union ctlbuf rctl[UDP_BATCH], sctl[UDP_BATCH];
@@ -381,19 +383,27 @@ static int udp_batch(struct worker *w, struct udp_sock *u)
 	struct sockaddr_in tmp;
 	unsigned n_out = 0;
 
-	for (int i = 0; i < UDP_BATCH; i++) {
+	/* The kernel writes back only the name and control lengths and the
+	 * flags of the headers it fills: reset those, set up the rest once
+	 * (or again when a socket with the other pktinfo setting reads). */
+	int full = w->rmsg_pktinfo != u->pktinfo;
+	for (int i = 0; i < (full ? UDP_BATCH : w->rmsg_used); i++) {
 		struct msghdr *h = &w->rmsg[i].msg_hdr;
-		w->riov[i].iov_base = w->rbuf + (size_t)i * UDP_RBUF;
-		w->riov[i].iov_len = UDP_RBUF;
-		h->msg_name = &w->peer[i];
+		if (full) {
+			w->riov[i].iov_base = w->rbuf + (size_t)i * UDP_RBUF;
+			w->riov[i].iov_len = UDP_RBUF;
+			h->msg_name = &w->peer[i];
+			h->msg_iov = &w->riov[i];
+			h->msg_iovlen = 1;
+			h->msg_control = u->pktinfo ? w->rctl[i].buf : NULL;
+		}
 		h->msg_namelen = sizeof(w->peer[i]);
-		h->msg_iov = &w->riov[i];
-		h->msg_iovlen = 1;
-		h->msg_control = u->pktinfo ? w->rctl[i].buf : NULL;
 		h->msg_controllen = u->pktinfo ? sizeof(w->rctl[i].buf) : 0;
 		h->msg_flags = 0;
 	}
+	w->rmsg_pktinfo = u->pktinfo;
 	int got = recvmmsg(u->fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
+	w->rmsg_used = got > 0 ? got : 0;
 	if (got <= 0)
 		return 0;
 
@@ -1010,6 +1020,7 @@ static int worker_setup(struct worker *w, char *err, size_t errlen)
 	struct net *n = w->net;
 	int rc;
 
+	w->rmsg_pktinfo = -1;
 	w->rbuf = malloc((size_t)UDP_BATCH * UDP_RBUF);
 	w->sbuf = malloc((size_t)UDP_BATCH * UDP_SBUF);
 	w->tcp_out = malloc(TCP_MSG_MAX);
