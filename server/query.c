@@ -27,18 +27,13 @@ static int parse_qname(const uint8_t *pkt, size_t len, size_t *pos, struct query
 		if (c == 0)
 			break;
 		q->label_off[q->n_labels++] = (uint8_t)n;
-		/* Lowercase while the label is in cache. */
-		q->lname[n] = c;
-		for (size_t i = 1; i <= c; i++) {
-			uint8_t b = pkt[p + i];
-			q->lname[n + i] = (uint8_t)((unsigned)(b - 'A') < 26u ? b + 32 : b);
-		}
 		p += 1 + (size_t)c;
 		n += 1 + (size_t)c;
 	}
-	q->lname[n++] = 0;
+	n++;
 	q->qname = pkt + *pos;
 	q->qname_len = (uint8_t)n;
+	name_lower(q->lname, q->qname, n);
 	*pos = p + 1;
 	return 0;
 }

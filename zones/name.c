@@ -59,11 +59,32 @@ int name_count_labels(const uint8_t *name)
 	return k;
 }
 
+/* 0x20 in every byte of x that is 'A'..'Z' (SWAR: no per-byte branch). */
+static inline uint64_t upper_bits(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t low7 = x & ~high;
+	uint64_t ge_a = low7 + ones * (0x80 - 'A');     /* bit 7 set: byte >= 'A' */
+	uint64_t gt_z = low7 + ones * (0x80 - 'Z' - 1); /* bit 7 set: byte > 'Z' */
+	return ((ge_a ^ gt_z) & ~x & high) >> 2;
+}
+
 void name_lower(uint8_t *dst, const uint8_t *src, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = src[i];
-		dst[i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+	/* Length bytes are at most 63, below 'A', so the whole wire form can
+	 * be folded without looking at its structure. */
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x;
+		memcpy(&x, src + i, 8);
+		x |= upper_bits(x);
+		memcpy(dst + i, &x, 8);
+	}
+	if (i < len) {
+		uint64_t x = 0;
+		memcpy(&x, src + i, len - i);
+		x |= upper_bits(x);
+		memcpy(dst + i, &x, len - i);
 	}
 }
 
