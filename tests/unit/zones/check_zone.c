@@ -61,6 +61,22 @@ START_TEST(name_text_round_trip)
 }
 END_TEST
 
+START_TEST(name_lower_folds_only_ascii_letters)
+{
+	/* Every byte value, at every alignment of the eight-byte folding. */
+	uint8_t in[256 + 8], out[256 + 8];
+	for (int shift = 0; shift < 8; shift++) {
+		for (int i = 0; i < 256; i++)
+			in[shift + i] = (uint8_t)i;
+		name_lower(out + shift, in + shift, 256);
+		for (int i = 0; i < 256; i++) {
+			int want = (i >= 'A' && i <= 'Z') ? i + 32 : i;
+			ck_assert_msg(out[shift + i] == want, "byte %d -> %d", i, out[shift + i]);
+		}
+	}
+}
+END_TEST
+
 START_TEST(name_unpack_rejects_loops_and_overflows)
 {
 	uint8_t out[NAME_MAXLEN];
@@ -308,6 +324,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, name_text_round_trip);
 	tcase_add_test(tc, name_unpack_rejects_loops_and_overflows);
+	tcase_add_test(tc, name_lower_folds_only_ascii_letters);
 	tcase_add_test(tc, include_origin_ttl_and_escapes);
 	tcase_add_test(tc, include_loops_and_missing_files);
 	tcase_add_test(tc, every_mail_type_loads);
