@@ -447,11 +447,13 @@ static int cmd_query(struct opts *o, int argc, char **argv)
 		struct blstore_hit h;
 		char ent[600], ts[40], cs[200];
 		int kt;
+		struct blstore_plens pl;
 		if (type == BLKEY_DOM)
 			rc = blstore_match_domain(c, ln.rec[i].id, wire, o->now, &h);
-		else
+		else if ((rc = blstore_plens_get(txn, s, ln.rec[i].id, &pl)) == 0)
+			/* the lengths the server probes, so we answer as it does */
 			rc = blstore_match_ip(c, ln.rec[i].id, type, a, type == BLKEY_IP4 ? 32 : 128,
-					      o->now, &h);
+					      &pl, o->now, &h);
 		if (rc != 0) {
 			rc = fail("%s: %s", o->db, mx_strerror(rc));
 			goto out;

@@ -1039,11 +1039,11 @@ static int test_points(MDB_cursor *c, uint32_t id, int *mask)
 	int rc;
 	*mask = 0;
 	for (int i = 0; i < 2; i++) {
-		if ((rc = blstore_match_ip(c, id, BLKEY_IP4, v4[i], 32, 0, &h)) != 0)
+		if ((rc = blstore_match_ip(c, id, BLKEY_IP4, v4[i], 32, NULL, 0, &h)) != 0)
 			return rc;
 		*mask |= (h.what == BLM_LISTED) << i;
 		v6[15] = (uint8_t)(1 + i);
-		if ((rc = blstore_match_ip(c, id, BLKEY_IP6, v6, 128, 0, &h)) != 0)
+		if ((rc = blstore_match_ip(c, id, BLKEY_IP6, v6, 128, NULL, 0, &h)) != 0)
 			return rc;
 		*mask |= (h.what == BLM_LISTED) << (2 + i);
 		if ((rc = blstore_match_domain(c, id, i ? test : invalid, 0, &h)) != 0)
@@ -1061,6 +1061,10 @@ static int apply_txn(MDB_txn *txn, void *arg)
 	MDB_cursor *c = NULL;
 	int before[BLIMPORT_MAX_LISTS], rc = 0, mrc;
 	struct blstore_list l;
+	/* The prefix lengths written, per list, merged into the lists'
+	 * records before the commit (see struct blstore_plens). */
+	uint32_t ids[BLIMPORT_MAX_LISTS];
+	struct blstore_plens plens[BLIMPORT_MAX_LISTS];
 	size_t append_ok = 1;
 	double last_report = 1.0;
 
@@ -1087,6 +1091,8 @@ static int apply_txn(MDB_txn *txn, void *arg)
 			if ((rc = blstore_list_put(txn, s, im->lists[i], &l)) != 0)
 				goto fail_db;
 		}
+		ids[i] = l.id;
+		memset(&plens[i], 0, sizeof(plens[i]));
 		if ((rc = test_points(c, l.id, &before[i])) != 0)
 			goto fail_db;
 		if (a->o->replace) {
@@ -1122,6 +1128,7 @@ static int apply_txn(MDB_txn *txn, void *arg)
 		if (mrc != 0)
 			goto mdb_fail;
 		a->res->put++;
+		blstore_plens_note(&plens[e->list], im->pool + e->koff, e->klen);
 		if (a->o->progress && (i & 0xFFFF) == 0 && elapsed(&a->t0) >= last_report) {
 			fprintf(stderr, "\rmxdns bl: %zu/%zu entries written (%.0f%%)", i, im->n,
 				100.0 * (double)i / (double)im->n);
@@ -1130,6 +1137,10 @@ static int apply_txn(MDB_txn *txn, void *arg)
 	}
 	if (a->o->progress && last_report > 1.0)
 		fprintf(stderr, "\rmxdns bl: %zu/%zu entries written, committing\n", im->n, im->n);
+	if (a->o->mode == BLAPPLY_PUT)
+		for (size_t i = 0; i < im->n_lists; i++)
+			if ((rc = blstore_plens_merge(txn, s, ids[i], &plens[i])) != 0)
+				goto fail_db;
 
 	if (!a->o->force && a->o->mode == BLAPPLY_PUT) {
 		for (int t = 0; t < 2; t++) {

@@ -2,7 +2,8 @@
  *
  * One environment (a single file, MDB_NOSUBDIR) holds two databases:
  *   "meta":    "schema" -> u32 version; "list:NAME" -> struct blstore_list
- *              record; "id:ID" -> NAME (so ids are unique).
+ *              record; "id:ID" -> NAME (so ids are unique); "plen:ID" ->
+ *              struct blstore_plens (schema 2), the prefix lengths used.
  *   "entries": blkey keys (list id, type, address/prefix or domain) ->
  *              blval values (codes, reason, times, source).
  * The daemon opens it read-only; mxdns bl is the one writer. Every change
@@ -24,7 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BLSTORE_SCHEMA 1
+/* Schema 2 added the "plen:ID" records. A schema 1 database is still read
+ * (every prefix length is then probed); a writer upgrades it in place
+ * when it opens it, so that writers that do not keep the records (older
+ * mxdns) refuse it from then on. */
+#define BLSTORE_SCHEMA 2
 #define BLVAL_VERSION 1
 
 enum {
@@ -58,13 +63,17 @@ struct blstore {
 	MDB_env *env;
 	MDB_dbi meta, entries;
 	int flags;
+	uint32_t schema; /* as found on open (1 or 2; a writer upgrades 1) */
 	char *path;
 };
 
 /* Opens the database at path. BLSTORE_RDONLY (the daemon): MDB_RDONLY |
  * MDB_NOTLS, a large virtual map so a growing file rarely needs a remap.
  * Otherwise read-write (the tool), creating the file and its schema record
- * with BLSTORE_CREATE. Refuses a schema other than ours (MX_ESCHEMA).
+ * with BLSTORE_CREATE. Refuses a schema other than ours (MX_ESCHEMA),
+ * except schema 1, which a read-only opener reads as it is and a writer
+ * upgrades to 2 (one transaction: the prefix-length records, then the
+ * version).
  * Errors: MX_EDB, MX_ESCHEMA, -errno; err names the path. The environment
  * variable MXDNS_BLSTORE_MAPSIZE (bytes) sets a writer's initial map, for tests. */
 int blstore_open(const char *path, int flags, struct blstore **out, char *err, size_t errlen);
@@ -91,8 +100,34 @@ int blstore_list_put(MDB_txn *txn, const struct blstore *s, const char *name,
 int blstore_list_each(MDB_txn *txn, const struct blstore *s,
 		      int (*fn)(void *arg, const char *name, const struct blstore_list *l),
 		      void *arg);
-/* Deletes every entry of list id (write txn); *n_deleted counts them. */
+/* Deletes every entry of list id and its prefix-length record (write
+ * txn); *n_deleted counts the entries. */
 int blstore_list_clear(MDB_txn *txn, const struct blstore *s, uint32_t id, size_t *n_deleted);
+
+/* Which prefix lengths a list's address entries use: bit p of ip4 (p
+ * 0..32) or of ip6[p / 64] (p 0..128) is set when some entry of that
+ * family is p bits long. Every writer of entries merges the lengths it
+ * writes, in the same transaction (blstore_plens_merge); deletes leave
+ * the bits, so the record is a superset of the lengths present, which
+ * costs a lookup at most a wasted probe, never a wrong answer.
+ * A lookup probes only these lengths: for a list of /32s and /24s an
+ * unlisted address is mostly one cursor seek (blstore_match_ip). */
+struct blstore_plens {
+	uint64_t ip4;
+	uint64_t ip6[3];
+};
+
+/* Every length (what a schema 1 database must assume). */
+void blstore_plens_all(struct blstore_plens *p);
+/* Adds the length of an entry key (IPv4/IPv6; others are ignored). */
+void blstore_plens_note(struct blstore_plens *p, const uint8_t *key, size_t len);
+/* The record of list id: all lengths on a schema 1 database, none when
+ * the list has no record. Returns 0 or MX_EDB. */
+int blstore_plens_get(MDB_txn *txn, const struct blstore *s, uint32_t id,
+		      struct blstore_plens *out);
+/* ORs add into the record of list id (write txn). */
+int blstore_plens_merge(MDB_txn *txn, const struct blstore *s, uint32_t id,
+			const struct blstore_plens *add);
 
 /* The outcome of matching one key. */
 enum blmatch { BLM_NONE = 0, BLM_LISTED, BLM_EXCLUDED };
@@ -106,14 +141,17 @@ struct blstore_hit {
 
 /* Longest-prefix match of an address (type BLKEY_IP4 or _IP6) among the
  * entries of list id whose prefix length is <= maxplen, skipping entries
- * expired at now (now 0: skip none). A few cursor seeks: see blstore.c.
- * Returns 0 (hit->what says what matched) or MX_EDB/MX_EMALFORMED. */
+ * expired at now (now 0: skip none). plens: the list's lengths
+ * (blstore_plens_get), or NULL to probe every length. A few cursor seeks:
+ * see blstore.c. Returns 0 (hit->what says what matched) or
+ * MX_EDB/MX_EMALFORMED. */
 int blstore_match_ip(MDB_cursor *c, uint32_t id, int type, const uint8_t *addr, int maxplen,
-		     uint64_t now, struct blstore_hit *hit);
+		     const struct blstore_plens *plens, uint64_t now, struct blstore_hit *hit);
 /* Whether any entry of list id lies within the prefix (addr, plen) or
- * covers it: the name of a partial address exists (RFC 8020). */
+ * covers it: the name of a partial address exists (RFC 8020). plens as
+ * for blstore_match_ip. */
 int blstore_ip_exists(MDB_cursor *c, uint32_t id, int type, const uint8_t *addr, int plen,
-		      uint64_t now, int *exists);
+		      const struct blstore_plens *plens, uint64_t now, int *exists);
 /* Domain match: the exact name, else the deepest "*." wildcard above it.
  * wire: lowercased wire name. */
 int blstore_match_domain(MDB_cursor *c, uint32_t id, const uint8_t *wire, uint64_t now,

@@ -56,18 +56,22 @@ struct dnsbl_zone {
 	size_t n_acl;
 };
 
+/* What a read transaction learns once about a list: which key types it
+ * holds, so a zone answers only the query forms its lists contain, and
+ * which prefix lengths, so an address lookup probes only those. */
+struct listinfo {
+	uint32_t id;
+	uint8_t mask; /* 1 ip4, 2 ip6, 4 domain */
+	struct blstore_plens plens;
+};
+
 struct rslot {
 	struct blenv *env;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	int active;
 	uint64_t since_ms;
-	/* Which key types each list holds, learnt once per transaction, so a
-	 * zone answers only the query forms its lists contain. */
-	struct {
-		uint32_t id;
-		uint8_t mask; /* 1 ip4, 2 ip6, 4 domain */
-	} types[MAX_CACHED_LISTS];
+	struct listinfo types[MAX_CACHED_LISTS];
 	int n_types;
 };
 
@@ -360,27 +364,29 @@ fail:
 	return NULL;
 }
 
-static uint8_t list_types(struct rslot *s, uint32_t id)
+/* The list's info in this transaction: cached in the slot, or in *spare
+ * when the cache is full. */
+static const struct listinfo *list_info(struct rslot *s, uint32_t id, struct listinfo *spare)
 {
 	for (int i = 0; i < s->n_types; i++)
 		if (s->types[i].id == id)
-			return s->types[i].mask;
+			return &s->types[i];
+	struct listinfo *li = s->n_types < MAX_CACHED_LISTS ? &s->types[s->n_types++] : spare;
 	static const uint8_t types[3] = {BLKEY_IP4, BLKEY_IP6, BLKEY_DOM};
-	uint8_t mask = 0;
+	li->id = id;
+	li->mask = 0;
 	for (int t = 0; t < 3; t++) {
 		uint8_t pre[BLKEY_HDR] = {(uint8_t)(id >> 24), (uint8_t)(id >> 16),
 					  (uint8_t)(id >> 8), (uint8_t)id, types[t]};
 		MDB_val k = {BLKEY_HDR, pre}, v;
 		if (mdb_cursor_get(s->cur, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size > BLKEY_HDR &&
 		    memcmp(k.mv_data, pre, BLKEY_HDR) == 0)
-			mask |= (uint8_t)(1 << t);
+			li->mask |= (uint8_t)(1 << t);
 	}
-	if (s->n_types < MAX_CACHED_LISTS) {
-		s->types[s->n_types].id = id;
-		s->types[s->n_types].mask = mask;
-		s->n_types++;
-	}
-	return mask;
+	/* Unreadable: probe every length (slower, still right). */
+	if (blstore_plens_get(s->txn, s->env->store, id, &li->plens) != 0)
+		blstore_plens_all(&li->plens);
+	return li;
 }
 
 /* ---- lookup ---- */
@@ -484,6 +490,23 @@ static void set_listed_code(struct dnsbl_answer *out, uint8_t last, const char *
 		render_txt(out, why, strlen(why), "");
 }
 
+/* What "$" stands for in a listed entry's reason: the queried address,
+ * or for domain data the listed entry (rbldnsd(8)), a wildcard's base. */
+static void subject(int kind, const uint8_t *a4, const uint8_t *a6, const struct blstore_hit *hit,
+		    char *subj, size_t cap)
+{
+	int kt;
+	if (kind == BLKEY_IP4 || kind == BLKEY_IP6) {
+		inet_ntop(kind == BLKEY_IP4 ? AF_INET : AF_INET6, kind == BLKEY_IP4 ? a4 : a6, subj,
+			  (socklen_t)cap);
+		return;
+	}
+	if (blkey_to_text(hit->key, hit->key_len, subj, cap, &kt) < 0)
+		subj[0] = 0;
+	else if (subj[0] == '*' && subj[1] == '.')
+		memmove(subj, subj + 2, strlen(subj + 2) + 1);
+}
+
 void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
 		  size_t rel_len, int rel_labels, const struct sockaddr *client, uint64_t now,
 		  int want_txt, struct dnsbl_answer *out)
@@ -553,51 +576,50 @@ void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const ui
 	int exists = 0;
 	for (size_t i = 0; i < bz->n_lists; i++) {
 		uint32_t id = bz->ids[i];
-		uint8_t types = list_types(s, id);
+		struct listinfo spare;
+		const struct listinfo *li = list_info(s, id, &spare);
+		uint8_t types = li->mask;
 		struct blstore_hit hit;
-		int rc = 0, any = 0;
+		int rc = 0, kind = 0; /* the BLKEY_ type of a listed match */
 		if ((types & 1) && n4 == 4) {
-			rc = blstore_match_ip(s->cur, id, BLKEY_IP4, a4, 32, now, &hit);
+			rc = blstore_match_ip(s->cur, id, BLKEY_IP4, a4, 32, &li->plens, now, &hit);
 			if (rc == 0 && hit.what == BLM_LISTED)
-				inet_ntop(AF_INET, a4, subj, sizeof(subj)), any = 1;
+				kind = BLKEY_IP4;
 		}
-		if (rc == 0 && !any && (types & 2) && n6 == 32) {
-			rc = blstore_match_ip(s->cur, id, BLKEY_IP6, a6, 128, now, &hit);
+		if (rc == 0 && !kind && (types & 2) && n6 == 32) {
+			rc = blstore_match_ip(s->cur, id, BLKEY_IP6, a6, 128, &li->plens, now, &hit);
 			if (rc == 0 && hit.what == BLM_LISTED)
-				inet_ntop(AF_INET6, a6, subj, sizeof(subj)), any = 1;
+				kind = BLKEY_IP6;
 		}
-		if (rc == 0 && !any && (types & 4)) {
+		if (rc == 0 && !kind && (types & 4)) {
 			rc = blstore_match_domain(s->cur, id, wire, now, &hit);
-			if (rc == 0 && hit.what == BLM_LISTED) {
-				/* rbldnsd(8): in domain data "$" is the listed
-				 * entry, so the wildcard's base for a wildcard. */
-				int kt;
-				if (blkey_to_text(hit.key, hit.key_len, subj, sizeof(subj), &kt) < 0)
-					subj[0] = 0;
-				else if (subj[0] == '*' && subj[1] == '.')
-					memmove(subj, subj + 2, strlen(subj + 2) + 1);
-				any = 1;
-			}
+			if (rc == 0 && hit.what == BLM_LISTED)
+				kind = BLKEY_DOM;
 		}
 		if (rc != 0) {
 			out->status = DNSBL_SERVFAIL;
 			return;
 		}
-		if (any) {
+		if (kind) {
 			out->status = DNSBL_LISTED;
 			for (int c = 0; c < hit.val.n_codes; c++)
 				add_code(out, hit.val.codes[c]);
-			if (want_txt && out->txt_len == 0 && hit.val.reason_len)
+			/* The subject text only when a TXT will carry it. */
+			if (want_txt && out->txt_len == 0 && hit.val.reason_len) {
+				subject(kind, a4, a6, &hit, subj, sizeof(subj));
 				render_txt(out, hit.val.reason, hit.val.reason_len, subj);
+			}
 			continue;
 		}
 		if (exists || out->status == DNSBL_LISTED)
 			continue;
 		/* RFC 8020: a name with listings below it exists (NODATA). */
 		if ((types & 1) && n4 > 0 && n4 < 4)
-			rc = blstore_ip_exists(s->cur, id, BLKEY_IP4, a4, 8 * n4, now, &exists);
+			rc = blstore_ip_exists(s->cur, id, BLKEY_IP4, a4, 8 * n4, &li->plens, now,
+					       &exists);
 		if (rc == 0 && !exists && (types & 2) && n6 > 0 && n6 < 32)
-			rc = blstore_ip_exists(s->cur, id, BLKEY_IP6, a6, 4 * n6, now, &exists);
+			rc = blstore_ip_exists(s->cur, id, BLKEY_IP6, a6, 4 * n6, &li->plens, now,
+					       &exists);
 		if (rc == 0 && !exists && (types & 4))
 			rc = blstore_domain_below(s->cur, id, wire, &exists);
 		if (rc != 0) {

@@ -8,6 +8,7 @@
 #include "errcode.h"
 #include "name.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <lmdb.h>
 #include <stdio.h>
@@ -85,10 +86,21 @@ static int lookup(struct blstore *s, const char *list, const char *addr, uint64_
 	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
 	ck_assert_int_eq(mdb_cursor_open(txn, s->entries, &c), 0);
 	uint32_t id = blkey_list_id(list);
-	if (t == BLKEY_DOM)
+	if (t == BLKEY_DOM) {
 		ck_assert_int_eq(blstore_match_domain(c, id, wire, now, &h), 0);
-	else
-		ck_assert_int_eq(blstore_match_ip(c, id, t, a, t == BLKEY_IP4 ? 32 : 128, now, &h), 0);
+	} else {
+		/* Probing only the recorded lengths finds what probing every
+		 * length finds: the same entry. */
+		struct blstore_plens pl;
+		struct blstore_hit all;
+		int max = t == BLKEY_IP4 ? 32 : 128;
+		ck_assert_int_eq(blstore_plens_get(txn, s, id, &pl), 0);
+		ck_assert_int_eq(blstore_match_ip(c, id, t, a, max, NULL, now, &all), 0);
+		ck_assert_int_eq(blstore_match_ip(c, id, t, a, max, &pl, now, &h), 0);
+		ck_assert_int_eq(h.what, all.what);
+		if (h.what != BLM_NONE)
+			ck_assert_ptr_eq(h.key, all.key);
+	}
 	if (h.what == BLM_EXCLUDED)
 		res = -1;
 	else if (h.what == BLM_LISTED)
@@ -190,6 +202,178 @@ START_TEST(ipv6_and_expiry)
 }
 END_TEST
 
+/* IPv6 prefixes on both sides of the 64-bit words of the length record
+ * (0, 1, 63, 64, 65, 127, 128) vs a brute-force longest match. */
+START_TEST(lpm_random_oracle_ip6)
+{
+	struct blstore *s = open_rw();
+	enum { N = 300, Q = 3000 };
+	static const int lens[] = {0, 1, 7, 32, 48, 63, 64, 65, 100, 127, 128};
+	static uint8_t net[N][16];
+	static int len[N], code[N];
+	char text[N][60];
+	const char *ptr[N];
+	srand(777);
+	for (int i = 0; i < N; i++) {
+		uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8};
+		for (int b = 4; b < 16; b++)
+			a[b] = (uint8_t)(rand() & (b < 8 ? 0x03 : 0xFF)); /* nest a lot */
+		int l = i == 0 ? 0 : lens[1 + rand() % 10];
+		for (int b = 0; b < 16; b++) {
+			int bits = l - 8 * b;
+			a[b] &= bits >= 8 ? 0xFF : bits <= 0 ? 0 : (uint8_t)(0xFF << (8 - bits));
+		}
+		memcpy(net[i], a, 16);
+		len[i] = l;
+		char at[50];
+		inet_ntop(AF_INET6, a, at, sizeof(at));
+		snprintf(text[i], sizeof(text[i]), "%s%s/%d", i && rand() % 4 == 0 ? "!" : "", at, l);
+		ptr[i] = text[i];
+		code[i] = text[i][0] == '!' ? -1 : 1 + i % 200;
+	}
+	for (int i = 0; i < N; i++)
+		ck_assert_msg(add(s, "r6", &ptr[i], 1, (uint8_t)(code[i] < 0 ? 0 : code[i]), 0, 1) == 0,
+			      "%s", err);
+	for (int q = 0; q < Q; q++) {
+		uint8_t a[16];
+		memcpy(a, net[rand() % N], 16);
+		for (int b = 4 + rand() % 12; b < 16; b++)
+			a[b] = (uint8_t)rand();
+		int best = -1, want = 0;
+		for (int i = 0; i < N; i++) {
+			int in = 1;
+			for (int b = 0; b < 16 && in; b++) {
+				int bits = len[i] - 8 * b;
+				uint8_t m = bits >= 8 ? 0xFF : bits <= 0 ? 0 : (uint8_t)(0xFF << (8 - bits));
+				in = (a[b] & m) == net[i][b];
+			}
+			if (in && len[i] >= best) {
+				best = len[i];
+				want = code[i];
+			}
+		}
+		char qt[50];
+		inet_ntop(AF_INET6, a, qt, sizeof(qt));
+		int got = lookup(s, "r6", qt, 0);
+		ck_assert_msg(got == want, "%s: got %d want %d", qt, got, want);
+	}
+	blstore_close(s);
+}
+END_TEST
+
+static void plens_of(struct blstore *s, const char *list, struct blstore_plens *pl)
+{
+	MDB_txn *txn;
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	ck_assert_int_eq(blstore_plens_get(txn, s, blkey_list_id(list), pl), 0);
+	mdb_txn_abort(txn);
+}
+
+/* The prefix-length record: what writers put in it, replace resets it,
+ * a deletion leaves a superset. */
+START_TEST(plens_records)
+{
+	struct blstore *s = open_rw();
+	struct blstore_plens pl;
+	const char *e[] = {"192.0.2.0/24", "198.51.100.7", "2001:db8::/64", "2001:db8::1",
+			   "example.com"};
+	plens_of(s, "l", &pl);
+	ck_assert_uint_eq(pl.ip4, 0); /* no list yet: nothing to probe */
+	ck_assert_int_eq(add(s, "l", e, 5, 2, 0, 0), 0);
+	plens_of(s, "l", &pl);
+	ck_assert_uint_eq(pl.ip4, (1ull << 24) | (1ull << 32));
+	ck_assert_uint_eq(pl.ip6[0], 0);
+	ck_assert_uint_eq(pl.ip6[1], 1); /* /64 */
+	ck_assert_uint_eq(pl.ip6[2], 1); /* /128 */
+	plens_of(s, "other", &pl);
+	ck_assert_uint_eq(pl.ip4, 0);
+	/* deleting leaves the bit (a superset is harmless) */
+	struct blimport im;
+	struct blval v = {0};
+	struct blapply_opts del = {BLAPPLY_DEL, 0, 1, {1e40, 1e40}, 0};
+	struct blapply_result r;
+	blimport_init(&im);
+	ck_assert_int_eq(blimport_entry_add(&im, "l", "192.0.2.0/24", 0, &v, err, sizeof(err)), 0);
+	blimport_sort(&im);
+	ck_assert_int_eq(blimport_apply(s, &im, &del, &r, err, sizeof(err)), 0);
+	blimport_cleanup(&im);
+	ck_assert_int_eq(r.deleted, 1);
+	plens_of(s, "l", &pl);
+	ck_assert_uint_eq(pl.ip4, (1ull << 24) | (1ull << 32));
+	ck_assert_int_eq(lookup(s, "l", "192.0.2.1", 0), 0);
+	ck_assert_int_eq(lookup(s, "l", "198.51.100.7", 0), 2);
+	/* a replacement starts afresh */
+	v.n_codes = 1;
+	memcpy(v.codes[0], "\x7f\0\0\5", 4);
+	struct blapply_opts rep = {BLAPPLY_PUT, 1, 1, {1e40, 1e40}, 0};
+	blimport_init(&im);
+	ck_assert_int_eq(blimport_entry_add(&im, "l", "10.0.0.0/16", 0, &v, err, sizeof(err)), 0);
+	blimport_sort(&im);
+	ck_assert_int_eq(blimport_apply(s, &im, &rep, &r, err, sizeof(err)), 0);
+	blimport_cleanup(&im);
+	plens_of(s, "l", &pl);
+	ck_assert_uint_eq(pl.ip4, 1ull << 16);
+	ck_assert_uint_eq(pl.ip6[1] | pl.ip6[2], 0);
+	ck_assert_int_eq(lookup(s, "l", "10.0.3.4", 0), 5);
+	blstore_close(s);
+}
+END_TEST
+
+/* A schema 1 database (no length records): read as it is, every length
+ * probed; a writer's open upgrades it in place. */
+START_TEST(schema1_upgrade)
+{
+	struct blstore *s = open_rw();
+	const char *e[] = {"192.0.2.0/24", "198.51.100.7", "2001:db8::/64"};
+	const char *e2[] = {"203.0.113.0/25"};
+	ck_assert_int_eq(add(s, "a", e, 3, 2, 0, 0), 0);
+	ck_assert_int_eq(add(s, "b", e2, 1, 3, 0, 0), 0);
+	/* make it look like schema 1: version 1, no plen: records */
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k = {6, "schema"}, v = {4, "\0\0\0\x01"};
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_put(txn, s->meta, &k, &v, 0), 0);
+	ck_assert_int_eq(mdb_cursor_open(txn, s->meta, &c), 0);
+	k.mv_size = 5;
+	k.mv_data = "plen:";
+	int n = 0;
+	for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size > 5 && memcmp(k.mv_data, "plen:", 5) == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT), n++)
+		ck_assert_int_eq(mdb_cursor_del(c, 0), 0);
+	ck_assert_int_eq(n, 2);
+	mdb_cursor_close(c);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	blstore_close(s);
+
+	struct blstore_plens pl;
+	ck_assert_int_eq(blstore_open(path, BLSTORE_RDONLY, &s, err, sizeof(err)), 0);
+	ck_assert_uint_eq(s->schema, 1);
+	plens_of(s, "a", &pl);
+	ck_assert_uint_eq(pl.ip4, (1ull << 33) - 1); /* every length */
+	ck_assert_int_eq(lookup(s, "a", "192.0.2.9", 0), 2);
+	ck_assert_int_eq(lookup(s, "a", "2001:db8::5", 0), 2);
+	blstore_close(s);
+
+	s = open_rw(); /* the upgrade */
+	ck_assert_uint_eq(s->schema, 2);
+	blstore_close(s);
+	ck_assert_int_eq(blstore_open(path, BLSTORE_RDONLY, &s, err, sizeof(err)), 0);
+	ck_assert_uint_eq(s->schema, 2);
+	plens_of(s, "a", &pl);
+	ck_assert_uint_eq(pl.ip4, (1ull << 24) | (1ull << 32));
+	ck_assert_uint_eq(pl.ip6[1], 1);
+	plens_of(s, "b", &pl);
+	ck_assert_uint_eq(pl.ip4, 1ull << 25);
+	ck_assert_int_eq(lookup(s, "a", "192.0.2.9", 0), 2);
+	ck_assert_int_eq(lookup(s, "a", "198.51.100.7", 0), 2);
+	ck_assert_int_eq(lookup(s, "b", "203.0.113.100", 0), 3);
+	ck_assert_int_eq(lookup(s, "b", "203.0.113.200", 0), 0);
+	blstore_close(s);
+}
+END_TEST
+
 START_TEST(domains)
 {
 	struct blstore *s = open_rw();
@@ -247,7 +431,7 @@ START_TEST(ip_exists)
 		{{198, 0, 0, 0}, 8, 1},   {{199, 0, 0, 0}, 8, 0},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		ck_assert_int_eq(blstore_ip_exists(c, id, BLKEY_IP4, t[i].a, t[i].plen, 0, &ex), 0);
+		ck_assert_int_eq(blstore_ip_exists(c, id, BLKEY_IP4, t[i].a, t[i].plen, NULL, 0, &ex), 0);
 		ck_assert_msg(ex == t[i].want, "case %zu", i);
 	}
 	mdb_cursor_close(c);
@@ -396,6 +580,9 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, lpm_nested_and_exclusions);
 	tcase_add_test(tc, lpm_random_oracle);
+	tcase_add_test(tc, lpm_random_oracle_ip6);
+	tcase_add_test(tc, plens_records);
+	tcase_add_test(tc, schema1_upgrade);
 	tcase_add_test(tc, ipv6_and_expiry);
 	tcase_add_test(tc, domains);
 	tcase_add_test(tc, ip_exists);
