@@ -136,8 +136,9 @@ static int usage(FILE *f, int code)
 		"              FILE may hold a PEM public or private key instead.\n"
 		"  --match     0 the data itself, 1 SHA-256 (default), 2 SHA-512\n"
 		"With --zone the record replaces the TLSA RRset of _PORT._PROTO.MX in the zone\n"
-		"instead of being printed, and the running mxdnsd reloads the zone (for a key\n"
-		"rollover, add the next record with mxdns zone add first).\n"
+		"instead of being printed, and the running mxdnsd reloads the zone. During a\n"
+		"key rollover, when the old and the next record must both be served (RFC 7671\n"
+		"§8.1), add the next one with mxdns zone add instead.\n"
 		"publish options:\n");
 	pubopt_usage(f, true);
 	fprintf(f, "exit: 0 ok, 1 publishing refused, 2 usage or runtime error\n");
