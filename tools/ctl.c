@@ -4,18 +4,12 @@
 #include "cmd.h"
 
 #include "config.h"
+#include "ctlclient.h"
 #include "json.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#define CTL_TIMEOUT_S 120 /* a reload of large zones takes a while */
 
 static void usage(FILE *f)
 {
@@ -32,108 +26,6 @@ static void usage(FILE *f)
 		   "  zones          the zones served, with serials and files\n"
 		   "\n"
 		   "exit: 0 ok, 1 the daemon answered with an error, 2 it cannot be reached\n");
-}
-
-struct reply {
-	char **lines;
-	size_t n;
-	char *error; /* the "error: " line's message, or NULL after "ok" */
-	int done;
-};
-
-static int reply_add(struct reply *r, const char *line)
-{
-	if (strcmp(line, "ok") == 0) {
-		r->done = 1;
-		return 0;
-	}
-	if (strncmp(line, "error: ", 7) == 0) {
-		r->done = 1;
-		r->error = strdup(line + 7);
-		return r->error ? 0 : -ENOMEM;
-	}
-	char **v = realloc(r->lines, (r->n + 1) * sizeof(*v));
-	if (v == NULL)
-		return -ENOMEM;
-	r->lines = v;
-	if ((v[r->n] = strdup(line)) == NULL)
-		return -ENOMEM;
-	r->n++;
-	return 0;
-}
-
-static void reply_free(struct reply *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		free(r->lines[i]);
-	free(r->lines);
-	free(r->error);
-}
-
-/* Sends one command and reads the reply. 0, or a negative errno with a
- * message on stderr naming the socket. */
-static int request(const char *path, const char *line, struct reply *r)
-{
-	struct sockaddr_un sun;
-	struct timeval tv = {CTL_TIMEOUT_S, 0};
-	char buf[4096], acc[8192];
-	size_t acc_len = 0;
-	int fd = -1, rc = 0;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "mxdns ctl: control socket path %s is too long\n", path);
-		return -ENAMETOOLONG;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		rc = -errno;
-		fprintf(stderr, "mxdns ctl: cannot reach mxdnsd at %s: %s (is it running with this control socket?)\n",
-			path, strerror(errno));
-		goto out;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	size_t len = strlen(line);
-	char *msg = malloc(len + 2);
-	if (msg == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	memcpy(msg, line, len);
-	msg[len] = '\n';
-	ssize_t w = send(fd, msg, len + 1, MSG_NOSIGNAL);
-	free(msg);
-	if (w != (ssize_t)(len + 1)) {
-		rc = w < 0 ? -errno : -EIO;
-		fprintf(stderr, "mxdns ctl: cannot send to %s: %s\n", path, strerror(-rc));
-		goto out;
-	}
-	while (!r->done) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -ECONNRESET;
-			fprintf(stderr, "mxdns ctl: %s: %s before the reply ended\n", path,
-				n < 0 ? strerror(errno) : "the daemon closed the connection");
-			goto out;
-		}
-		for (ssize_t i = 0; i < n && !r->done; i++) {
-			if (buf[i] != '\n') {
-				if (acc_len < sizeof(acc) - 1)
-					acc[acc_len++] = buf[i];
-				continue;
-			}
-			acc[acc_len] = '\0';
-			acc_len = 0;
-			if ((rc = reply_add(r, acc)) != 0)
-				goto out;
-		}
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	return rc;
 }
 
 static int all_digits(const char *s)
@@ -173,7 +65,7 @@ static void json_pairs(struct json *j, const char *rest)
 	free(copy);
 }
 
-static void print_json(const char *cmd, const struct reply *r)
+static void print_json(const char *cmd, const struct ctlclient_reply *r)
 {
 	struct json j;
 	json_init(&j, stdout);
@@ -252,7 +144,7 @@ int cmd_ctl(int argc, char **argv)
 	int json = 0, rc = 2;
 	char line[1100], err[1024];
 	struct config cfg;
-	struct reply r;
+	struct ctlclient_reply r;
 
 	memset(&r, 0, sizeof(r));
 	config_init(&cfg);
@@ -318,8 +210,10 @@ int cmd_ctl(int argc, char **argv)
 	if (daemon_json)
 		zone = "json";
 	snprintf(line, sizeof(line), "%s%s%s", cmd, zone ? " " : "", zone ? zone : "");
-	if (request(control, line, &r) != 0)
+	if (ctlclient_request(control, line, &r, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mxdns ctl: %s\n", err);
 		goto out; /* rc stays 2: unreachable */
+	}
 	if (daemon_json && r.error == NULL) {
 		for (size_t i = 0; i < r.n; i++)
 			printf("%s\n", r.lines[i]);
@@ -333,7 +227,7 @@ int cmd_ctl(int argc, char **argv)
 	}
 	rc = r.error ? 1 : 0;
 out:
-	reply_free(&r);
+	ctlclient_reply_cleanup(&r);
 	config_cleanup(&cfg);
 	return rc;
 }
