@@ -136,6 +136,28 @@ int blstore_err(int rc)
 	return MX_EDB;
 }
 
+int blstore_keycmp(const MDB_val *a, const MDB_val *b)
+{
+	const uint8_t *p = a->mv_data, *q = b->mv_data;
+	size_t n = a->mv_size < b->mv_size ? a->mv_size : b->mv_size, i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, p + i, 8);
+		memcpy(&y, q + i, 8);
+		if (x != y) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			x = __builtin_bswap64(x); /* as big-endian: memcmp's order */
+			y = __builtin_bswap64(y);
+#endif
+			return x < y ? -1 : 1;
+		}
+	}
+	for (; i < n; i++)
+		if (p[i] != q[i])
+			return p[i] < q[i] ? -1 : 1;
+	return a->mv_size < b->mv_size ? -1 : a->mv_size > b->mv_size;
+}
+
 static int check_schema(struct blstore *s, MDB_txn *txn, int create, char *err, size_t errlen)
 {
 	MDB_val k = {6, "schema"}, v;
@@ -260,14 +282,27 @@ int blstore_open(const char *path, int flags, struct blstore **out, char *err, s
 	const char *env = getenv("MXDNS_BLSTORE_MAPSIZE");
 	if (!rdonly && env && strtoull(env, NULL, 10) > 0)
 		mapsize = (size_t)strtoull(env, NULL, 10);
-	if ((mrc = mdb_env_create(&s->env)) != 0 || (mrc = mdb_env_set_maxdbs(s->env, 4)) != 0 ||
-	    (mrc = mdb_env_set_maxreaders(s->env, MAX_READERS)) != 0 ||
-	    (mrc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
-		goto mdb_fail;
 	unsigned int eflags = MDB_NOSUBDIR;
 	if (rdonly)
 		eflags |= MDB_RDONLY | MDB_NOTLS;
-	if ((mrc = mdb_env_open(s->env, path, eflags, 0644)) != 0)
+	for (;;) {
+		if ((mrc = mdb_env_create(&s->env)) != 0 ||
+		    (mrc = mdb_env_set_maxdbs(s->env, 4)) != 0 ||
+		    (mrc = mdb_env_set_maxreaders(s->env, MAX_READERS)) != 0 ||
+		    (mrc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
+			goto mdb_fail;
+		mrc = mdb_env_open(s->env, path, eflags, 0644);
+		/* Address space can be limited (ulimit -v, valgrind): a
+		 * reader then settles for a smaller map, down to twice the
+		 * file (a failed open must discard its environment). */
+		if (!rdonly || (mrc != ENOMEM && mrc != EINVAL) ||
+		    mapsize / 2 < (size_t)st.st_size * 2 || mapsize / 2 < MIN_MAPSIZE)
+			break;
+		mdb_env_close(s->env);
+		s->env = NULL;
+		mapsize /= 2;
+	}
+	if (mrc != 0)
 		goto mdb_fail;
 	if ((mrc = mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0, &txn)) != 0)
 		goto mdb_fail;
@@ -282,7 +317,8 @@ int blstore_open(const char *path, int flags, struct blstore **out, char *err, s
 	}
 	if ((rc = check_schema(s, txn, !rdonly, err, errlen)) != 0)
 		goto fail;
-	if ((mrc = mdb_dbi_open(txn, "entries", dflags, &s->entries)) != 0)
+	if ((mrc = mdb_dbi_open(txn, "entries", dflags, &s->entries)) != 0 ||
+	    (mrc = mdb_set_compare(txn, s->entries, blstore_keycmp)) != 0)
 		goto mdb_fail;
 	if (s->schema == 1 && !rdonly && (rc = upgrade_1_to_2(s, txn, err, errlen)) != 0)
 		goto fail;

@@ -547,8 +547,6 @@ void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const ui
 		n4 = blkey_parse_ip4(rel, rel_len, rel_labels, a4);
 	if (rel_labels <= 32)
 		n6 = blkey_parse_ip6(rel, rel_len, rel_labels, a6);
-	memcpy(wire, rel, rel_len);
-	wire[rel_len] = 0;
 
 	/* RFC 5782 §5: the test points answer the same whatever the data. */
 	static const uint8_t v6mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
@@ -573,7 +571,7 @@ void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const ui
 		out->status = DNSBL_SERVFAIL;
 		return;
 	}
-	int exists = 0;
+	int exists = 0, have_wire = 0;
 	for (size_t i = 0; i < bz->n_lists; i++) {
 		uint32_t id = bz->ids[i];
 		struct listinfo spare;
@@ -590,6 +588,11 @@ void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const ui
 			rc = blstore_match_ip(s->cur, id, BLKEY_IP6, a6, 128, &li->plens, now, &hit);
 			if (rc == 0 && hit.what == BLM_LISTED)
 				kind = BLKEY_IP6;
+		}
+		if ((types & 4) && !have_wire) { /* the name as a domain */
+			memcpy(wire, rel, rel_len);
+			wire[rel_len] = 0;
+			have_wire = 1;
 		}
 		if (rc == 0 && !kind && (types & 4)) {
 			rc = blstore_match_domain(s->cur, id, wire, now, &hit);

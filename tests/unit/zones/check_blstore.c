@@ -471,6 +471,28 @@ START_TEST(value_codec)
 }
 END_TEST
 
+/* blstore_keycmp orders exactly as LMDB's default: memcmp, then length. */
+START_TEST(keycmp_is_memcmp_order)
+{
+	uint8_t a[40], b[40];
+	srand(99);
+	for (int i = 0; i < 200000; i++) {
+		size_t la = (size_t)(rand() % 40), lb = (size_t)(rand() % 40);
+		for (size_t j = 0; j < 40; j++)
+			a[j] = b[j] = (uint8_t)(rand() % 3 ? 0x41 : rand());
+		if (rand() % 2) /* one differing byte, anywhere */
+			b[rand() % 40] ^= (uint8_t)(1 << (rand() % 8));
+		MDB_val x = {la, a}, y = {lb, b};
+		size_t n = la < lb ? la : lb;
+		int want = memcmp(a, b, n);
+		want = want ? (want < 0 ? -1 : 1) : la < lb ? -1 : la > lb;
+		int got = blstore_keycmp(&x, &y);
+		got = got < 0 ? -1 : got > 0;
+		ck_assert_msg(got == want, "lens %zu %zu: got %d want %d", la, lb, got, want);
+	}
+}
+END_TEST
+
 START_TEST(schema_refused)
 {
 	struct blstore *s = open_rw();
@@ -587,6 +609,7 @@ int main(void)
 	tcase_add_test(tc, domains);
 	tcase_add_test(tc, ip_exists);
 	tcase_add_test(tc, value_codec);
+	tcase_add_test(tc, keycmp_is_memcmp_order);
 	tcase_add_test(tc, schema_refused);
 	tcase_add_test(tc, map_growth);
 	tcase_add_test(tc, replace_is_atomic_and_checked);
