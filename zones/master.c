@@ -535,9 +535,12 @@ static int include(struct master_reader *r, struct source *s, const struct token
 static int directive(struct master_reader *r, struct source *s, const struct token *t, int n, int line)
 {
 	if (tok_eq(&t[0], "$ORIGIN")) {
-		int len = n == 2 ? parse_name(s, &t[1], s->origin) : -1;
+		/* A relative $ORIGIN is read against the old one: not in place. */
+		uint8_t origin[NAME_MAXLEN];
+		int len = n == 2 ? parse_name(s, &t[1], origin) : -1;
 		if (len < 0)
 			return fail(r, s, line, MX_ESYNTAX, "$ORIGIN takes one domain name");
+		memcpy(s->origin, origin, (size_t)len);
 		s->origin_len = (size_t)len;
 		return 0;
 	}

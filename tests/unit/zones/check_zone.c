@@ -285,13 +285,18 @@ START_TEST(master_file_syntax)
 		"ns1 A 192.0.2.1\n"
 		"txt TXT \"a;b\" plain \"\" \"x\\\"y\"\n"
 		"  TXT \\065\\066\n"
-		"mx mx 10 @\n";
+		"mx mx 10 @\n"
+		"$ORIGIN sub\n"
+		"www A 192.0.2.2\n";
 	struct zone *z = zone_from_text("example.com", text, "syntax.zone", err, sizeof(err));
 	ck_assert_msg(z != NULL, "%s", err);
-	ck_assert_uint_eq(z->n_records, 6);
-	ck_assert_uint_eq(z->soa->ttl, 5400);
-	ck_assert_uint_eq(z->apex_ns->ttl, 600);
 	uint8_t n[NAME_MAXLEN];
+	ck_assert_uint_eq(z->n_records, 7);
+	ck_assert_uint_eq(z->soa->ttl, 5400);
+	/* A relative $ORIGIN is taken against the previous one. */
+	int wl = name_from_text("www.sub.example.com", n);
+	ck_assert_ptr_nonnull(zone_find(z, n, (size_t)wl));
+	ck_assert_uint_eq(z->apex_ns->ttl, 600);
 	int len = name_from_text("txt.example.com", n);
 	const struct zone_node *node = zone_find(z, n, (size_t)len);
 	ck_assert_ptr_nonnull(node);
