@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -53,9 +54,11 @@ struct udp_sock {
 	int pktinfo; /* wildcard address: answer from the address asked */
 };
 
+/* Accepting is ours, not libuv's: libuv's accept loop spins without end
+ * when EMFILE strikes after another thread took its reserve descriptor. */
 struct tcp_listener {
-	uv_tcp_t h;
-	int fd; /* -1 once libuv owns it */
+	uv_poll_t poll;
+	int fd; /* ours until net_free */
 	struct worker *w;
 };
 
@@ -94,6 +97,8 @@ struct worker {
 	struct dnsbl_readers *bl;
 	uint64_t batches, batches_at_tick;
 	uint64_t last_emfile_log;
+	int reserve_fd;          /* given up to accept-and-close at EMFILE */
+	uv_timer_t accept_pause; /* listening resumes when it fires */
 
 	struct mmsghdr rmsg[UDP_BATCH], smsg[UDP_BATCH];
 	int rmsg_used;    /* headers the last recvmmsg filled in (to reset) */
@@ -679,52 +684,69 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	conn_arm(c);
 }
 
-static void refused_on_close(uv_handle_t *h)
+static void on_listener_readable(uv_poll_t *p, int status, int events);
+
+static void listeners_set(struct worker *w, int on)
 {
-	free(h);
+	for (size_t i = 0; i < w->net->n_listen; i++) {
+		if (on)
+			uv_poll_start(&w->tcp[i].poll, UV_READABLE, on_listener_readable);
+		else
+			uv_poll_stop(&w->tcp[i].poll);
+	}
 }
 
-static void on_connection(uv_stream_t *server, int status)
+static void on_accept_pause(uv_timer_t *t)
 {
-	struct tcp_listener *l = server->data;
-	struct worker *w = l->w;
-	const struct config *cfg = w->net->cfg;
-	struct tcp_conn *c = NULL;
-	struct sockaddr_in tmp;
-	int len = sizeof(struct sockaddr_storage);
+	listeners_set(t->data, 1);
+}
 
-	if (status < 0) {
-		/* EMFILE/ENFILE: libuv already accepted and closed the
-		 * waiting connection with its reserve descriptor; say so at
-		 * most once a second. */
-		uint64_t t = uv_now(&w->loop);
-		if (t - w->last_emfile_log >= 1000) {
-			w->last_emfile_log = t;
-			log_warn("tcp: accept failed: %s", uv_strerror(status));
-		}
-		return;
+/* Out of descriptors: take the waiting client with the reserve descriptor
+ * and close it (it gets a reset now rather than a hang), and if even that
+ * fails, stop accepting for a moment; UDP and open connections go on. */
+static void accept_emfile(struct worker *w, int lfd, int err)
+{
+	uint64_t t = uv_now(&w->loop);
+	if (t - w->last_emfile_log >= 1000) {
+		w->last_emfile_log = t;
+		log_warn("tcp: accept failed: %s", strerror(err));
 	}
-	c = calloc(1, sizeof(*c));
+	stats_inc(&w->st->tcp_refused);
+	if (w->reserve_fd >= 0) {
+		close(w->reserve_fd);
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && w->reserve_fd >= 0)
+			return;
+	}
+	listeners_set(w, 0);
+	uv_timer_start(&w->accept_pause, on_accept_pause, 100, 0);
+}
+
+/* One accepted connection: ours, or refused by the limits. */
+static void conn_start(struct worker *w, int fd, const struct sockaddr_storage *peer)
+{
+	const struct config *cfg = w->net->cfg;
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+	struct sockaddr_in tmp;
+
 	if (c == NULL) {
-		uv_tcp_t *drop = malloc(sizeof(*drop));
-		if (drop && uv_tcp_init(&w->loop, drop) == 0) {
-			(void)uv_accept(server, (uv_stream_t *)drop);
-			uv_close((uv_handle_t *)drop, refused_on_close);
-		} else {
-			free(drop);
-		}
+		close(fd);
 		return;
 	}
 	c->w = w;
 	c->h.data = c;
 	c->timer.data = c;
 	c->wreq.data = c;
+	c->peer = *peer;
 	uv_tcp_init(&w->loop, &c->h);
 	uv_timer_init(&w->loop, &c->timer);
-	c->closing = 0;
-	if (uv_accept(server, (uv_stream_t *)&c->h) != 0 ||
-	    uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->peer, &len) != 0)
+	if (uv_tcp_open(&c->h, fd) != 0) {
+		close(fd);
 		goto refuse;
+	}
 	const struct sockaddr *client = client_addr(&c->peer, &tmp);
 	addr_key(client, c->key);
 	if (w->n_conns >= cfg->tcp_max_conns || ip_acquire(w->net, c->key) != 0) {
@@ -757,6 +779,31 @@ refuse:
 	conn_close(c);
 }
 
+static void on_listener_readable(uv_poll_t *p, int status, int events)
+{
+	struct tcp_listener *l = p->data;
+	if (status < 0)
+		return;
+	/* A bounded number per wakeup, so a connection flood cannot starve
+	 * the UDP socket of the same loop. */
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			conn_start(l->w, fd, &peer);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			accept_emfile(l->w, l->fd, errno);
+		else if (errno != EAGAIN && errno != EWOULDBLOCK)
+			log_warn("tcp: accept failed: %s", strerror(errno));
+		return;
+	}
+}
+
 /* Worker lifetime. */
 
 /* Handles live in calloc'ed memory: a NULL loop means never initialised. */
@@ -772,8 +819,9 @@ static void worker_close_all(struct worker *w)
 		conn_close(w->conns);
 	for (size_t i = 0; i < w->net->n_listen; i++) {
 		close_handle((uv_handle_t *)&w->udp[i].poll);
-		close_handle((uv_handle_t *)&w->tcp[i].h);
+		close_handle((uv_handle_t *)&w->tcp[i].poll);
 	}
+	close_handle((uv_handle_t *)&w->accept_pause);
 	close_handle((uv_handle_t *)&w->tick);
 	close_handle((uv_handle_t *)&w->stop);
 }
@@ -1038,6 +1086,9 @@ static int worker_setup(struct worker *w, char *err, size_t errlen)
 	uv_timer_init(&w->loop, &w->tick);
 	uv_timer_start(&w->tick, on_tick, 1000, 1000);
 	uv_unref((uv_handle_t *)&w->tick);
+	uv_timer_init(&w->loop, &w->accept_pause);
+	w->accept_pause.data = w;
+	w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	for (size_t j = 0; j < n->n_listen; j++) {
 		struct udp_sock *u = &w->udp[j];
 		struct tcp_listener *l = &w->tcp[j];
@@ -1048,16 +1099,16 @@ static int worker_setup(struct worker *w, char *err, size_t errlen)
 		if ((rc = uv_poll_start(&u->poll, UV_READABLE, on_udp_readable)) != 0)
 			goto fail;
 		l->w = w;
-		l->h.data = l;
-		uv_tcp_init(&w->loop, &l->h);
-		if ((rc = uv_tcp_open(&l->h, l->fd)) != 0)
-			goto fail;
-		l->fd = -1; /* closed by uv_close from now on */
-		if ((rc = uv_listen((uv_stream_t *)&l->h, TCP_BACKLOG, on_connection)) != 0) {
+		l->poll.data = l;
+		if (listen(l->fd, TCP_BACKLOG) != 0) {
+			rc = -errno;
 			snprintf(err, errlen, "cannot listen on tcp %s: %s", n->cfg->listen[j].text,
-				 uv_strerror(rc));
+				 strerror(errno));
 			return rc;
 		}
+		if ((rc = uv_poll_init_socket(&w->loop, &l->poll, l->fd)) != 0 ||
+		    (rc = uv_poll_start(&l->poll, UV_READABLE, on_listener_readable)) != 0)
+			goto fail;
 	}
 	return 0;
 fail:
@@ -1133,6 +1184,8 @@ void net_free(struct net *n)
 		for (size_t j = 0; w->tcp && j < n->n_listen; j++)
 			if (w->tcp[j].fd >= 0)
 				close(w->tcp[j].fd);
+		if (w->reserve_fd > 0)
+			close(w->reserve_fd);
 		free(w->udp);
 		free(w->tcp);
 		free(w->rbuf);
