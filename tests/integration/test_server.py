@@ -328,6 +328,20 @@ def case_malformed(d, port):
         srv.stop()
 
 
+def wildcard_free_port():
+    for _ in range(50):
+        port = mxtest.free_port()
+        try:
+            for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+                for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                    with socket.socket(fam, kind) as s:
+                        s.bind((addr, port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no port free on the wildcard addresses")
+
+
 def case_wildcard_answers_from_the_address_asked(d, port):
     # Bound to a wildcard address, answers must leave from the address the
     # query came to (IP_PKTINFO / IPV6_PKTINFO), or resolvers drop them;
@@ -335,7 +349,9 @@ def case_wildcard_answers_from_the_address_asked(d, port):
     # (v4-mapped) when 0.0.0.0 is not listed on that port.
     zone = os.path.join(d, "srv.test.zone")
     write(zone, ZONE_TEXT)
-    port6 = mxtest.free_port()
+    # free_port() checks 127.0.0.1 only; a wildcard bind also collides with
+    # any other address's use of the port, so check the wildcards.
+    port, port6 = wildcard_free_port(), wildcard_free_port()
     have6 = socket.has_ipv6
     try:
         socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).bind(("::1", 0))
