@@ -135,6 +135,11 @@ def main():
             while state(port, a) == "nx" and time.time() - t1 < 1.0:
                 time.sleep(0.005)
             dt = time.time() - t1
+            # Each worker renews its read transaction every few ms, so for
+            # those ms one worker may answer from the older snapshot than
+            # another (the guarantee is every worker within 1 s): let them
+            # all catch up before asking again.
+            time.sleep(0.05)
             if state(port, a) != "listed 127.0.0.%d" % (k + 3):
                 errors.append(f"add {a} not visible within 1 s")
             mxdns(db, "del", a)
@@ -142,6 +147,7 @@ def main():
             while state(port, a) != "nx" and time.time() - t1 < 1.0:
                 time.sleep(0.005)
             dt = max(dt, time.time() - t1)
+            time.sleep(0.05)
             if state(port, a) != "nx":
                 errors.append(f"del {a} not visible within 1 s")
             worst = max(worst, dt)
