@@ -40,9 +40,14 @@ static void mask(uint8_t *a, int bytes, int plen)
 size_t blkey_ip(uint8_t *out, uint32_t list, int type, const uint8_t *addr, int plen)
 {
 	int bytes = type == BLKEY_IP4 ? 4 : 16;
+	int full = plen < 0 ? 0 : plen / 8; /* bytes kept whole */
 	put_hdr(out, list, type);
 	memcpy(out + BLKEY_HDR, addr, (size_t)bytes);
-	mask(out + BLKEY_HDR, bytes, plen);
+	/* On every lookup probe: the partial byte, then zeros. */
+	if (full < bytes) {
+		out[BLKEY_HDR + full] &= (uint8_t)(0xFF00 >> (plen < 0 ? 0 : plen % 8));
+		memset(out + BLKEY_HDR + full + 1, 0, (size_t)(bytes - full - 1));
+	}
 	out[BLKEY_HDR + bytes] = (uint8_t)plen;
 	return BLKEY_HDR + (size_t)bytes + 1;
 }
