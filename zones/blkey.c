@@ -192,9 +192,10 @@ int blkey_to_text(const uint8_t *key, size_t len, char *out, size_t cap, int *ty
 			uint8_t c = b[i];
 			if (o + 5 >= cap)
 				return MX_ESPACE;
-			/* ':' is escaped too, so a name never reads back as
-			 * an IPv6 address. */
-			if (c == '.' || c == '\\' || c == ':' || c == '*' || c <= ' ' || c >= 0x7F)
+			/* ':' and '/' are escaped too, so a name never reads
+			 * back as an IPv6 address or a prefix length. */
+			if (c == '.' || c == '\\' || c == ':' || c == '/' || c == '*' || c <= ' ' ||
+			    c >= 0x7F)
 				o += (size_t)snprintf(out + o, cap - o, "\\%03u", c);
 			else
 				out[o++] = (char)c;
