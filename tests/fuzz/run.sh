@@ -72,6 +72,9 @@ run_one() {
 	local opts=(-max_total_time="$SECONDS_PER" -timeout=10 -rss_limit_mb=2048
 		-print_final_stats=1 -artifact_prefix="$ARTIFACTS/$name/")
 	[ -f "$HERE/$name.dict" ] && opts+=(-dict="$HERE/$name.dict")
+	# A fixed seed (MXDNS_FUZZ_SEED) makes a bounded run repeat the same
+	# mutations, so what fails CI can be replayed; unset, libFuzzer picks.
+	[ -n "${MXDNS_FUZZ_SEED:-}" ] && opts+=(-seed="$MXDNS_FUZZ_SEED")
 	local start=$(date +%s)
 	"$bin" "${opts[@]}" "$dir/corpus" "${seeds[@]}" >"$log" 2>&1
 	local rc=$? secs=$(($(date +%s) - start))
