@@ -174,15 +174,19 @@ def case_many_idle(d, qfile):
         # processes: it must not change with idle connections.
         # (Under contention batches grow and the cost per answer falls,
         # so only a rise is a finding.)
-        check(cpu1 <= 1.2 * cpu0,
-              "CPU per UDP answer rose by %.0f%% with idle TCP connections" % (100 * (cpu1 - cpu0) / cpu0))
-        # The rate does, on a shared machine: asserted when the machine
-        # is not busy with others (faster with them is noise either way).
+        # Both are read from scheduler ticks over a few seconds, so on a
+        # machine busy with other work (a loaded CI box, a sanitizer build
+        # beside other jobs) they are reported, not asserted; the
+        # connection-limit and still-served checks around them always are.
         if load < os.cpu_count():
+            check(cpu1 <= 1.2 * cpu0,
+                  "CPU per UDP answer rose by %.0f%% with idle TCP connections" % (100 * (cpu1 - cpu0) / cpu0))
+            # The rate (faster with them is noise either way).
             check(during >= 0.8 * before,
                   "UDP rate fell by %.0f%% with idle TCP connections" % (100 * (before - during) / before))
         else:
-            print("load %.1f >= %d CPUs: the qps comparison is reported, not asserted" % (load, os.cpu_count()))
+            print("load %.1f >= %d CPUs: the CPU and qps comparisons are reported, not asserted"
+                  % (load, os.cpu_count()))
         fresh_client(port, "127.4.0.1")
         # The idle ones are still served when they speak.
         check(all(tcp_ask(s) for s in socks[:50] + socks[-50:]), "an idle connection was not served")
