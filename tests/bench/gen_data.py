@@ -170,9 +170,14 @@ def dnsbl(args):
                 ip = ipaddress.IPv4Address(singles[rnd.randrange(len(singles))])
                 f.write("%s.bl.bench A\n" % rev4(ip))
             else:
-                # Unlisted: 1.0.0.0/8 is never generated above.
-                f.write("%d.%d.%d.1.bl.bench A\n"
-                        % (rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+                # Unlisted, spread over the listed space as real traffic
+                # is (a block below every key would sit in one cached
+                # page and flatter any sorted store).
+                while True:
+                    v = rnd.randrange(0x0B000000, 0xDF000000)
+                    if v not in seen and (v & 0xFFFFFF00 | 1) not in seen:
+                        break
+                f.write("%s.bl.bench A\n" % rev4(ipaddress.IPv4Address(v)))
     print("dnsbl: %d IPv4 entries, %d IPv6 prefixes, %d queries in %s"
           % (n4, n6, args.queries, args.out))
 
