@@ -1,7 +1,7 @@
 /* zone: one authoritative zone, compiled from an RFC 1035 master file into
  * an immutable structure built for answering.
  *
- * ldns parses the file; the compiler then turns every RRset into the bytes
+ * zones/master reads the file; the compiler then turns every RRset into the bytes
  * the answer writer copies into a response: each RR as
  *   [owner: 2-byte placeholder][type class ttl rdlength rdata]
  * with names in rdata written either in full or, for the RFC 1035 types
