@@ -576,7 +576,7 @@ static int compile(struct loader *L, struct zone *z)
 		}
 		n->name_len = b->len;
 		n->rel_len = (uint8_t)(b->len - L->apex_len);
-		n->hash = name_hash(b->name, b->len);
+		uint32_t hash = name_hash(b->name, b->len);
 		for (size_t r = b->first; r < b->first + b->count; r++) {
 			if (L->recs[r].type == RR_NS && !is_apex)
 				n->flags |= ZN_DELEG;
@@ -621,10 +621,10 @@ static int compile(struct loader *L, struct zone *z)
 			}
 		}
 		if (!dname_occluded[i]) {
-			uint32_t s = n->hash & z->table_mask;
+			uint32_t s = hash & z->table_mask;
 			while (z->table[s])
 				s = (s + 1) & z->table_mask;
-			z->table[s] = (uint64_t)n->hash << 32 | ((uint64_t)i + 1);
+			z->table[s] = (uint64_t)hash << 32 | ((uint64_t)i + 1);
 		}
 	}
 

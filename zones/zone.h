@@ -70,7 +70,6 @@ struct zone_node {
 	struct zone_rrset *rrsets; /* sorted by type */
 	const struct zone_node *wild; /* the "*." child, if any */
 	const struct zone_node *cut;  /* the delegation at or above this node, if any */
-	uint32_t hash;
 };
 
 struct zone {
