@@ -443,6 +443,8 @@ def one(a, srv, ds, workers, pin, modes, work):
             return {}
         load_s = time.monotonic() - t0
         time.sleep(0.2)  # let the server's start-up work settle
+        if pin:
+            repin(p.pid, a.server_cpu)
         for mode in modes:
             if mode == "tcp" and not srv.tcp:
                 continue
@@ -457,6 +459,15 @@ def one(a, srv, ds, workers, pin, modes, work):
         kill_tree(p)
         log.close()
     return results
+
+
+def repin(root, cpu):
+    """Knot sets its own thread affinity (its UDP workers go round-robin
+    over all CPUs, so one lands on dnsperf's core): put every thread of
+    the server's tree back on the server's core after start-up."""
+    for pid in tree_pids(root):
+        subprocess.run(["taskset", "-a", "-p", "-c", cpu, str(pid)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def median_of(samples, key):
