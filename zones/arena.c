@@ -49,6 +49,23 @@ void *arena_alloc(struct arena *a, size_t size)
 	return p;
 }
 
+void *arena_alloc_aligned(struct arena *a, size_t size, size_t align)
+{
+	struct arena_block *b = a->head;
+	if (b) {
+		size_t pad = (size_t)(-(uintptr_t)((char *)b->data + b->used) & (align - 1));
+		if (b->cap - b->used >= pad + size) {
+			b->used += pad;
+			return arena_alloc(a, size);
+		}
+	}
+	/* A new block: its start is 16-aligned, so size + align is enough. */
+	char *p = arena_alloc(a, size + align);
+	if (!p)
+		return NULL;
+	return p + (size_t)(-(uintptr_t)p & (align - 1));
+}
+
 void *arena_memdup(struct arena *a, const void *src, size_t size)
 {
 	void *p = arena_alloc(a, size ? size : 1);

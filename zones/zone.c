@@ -296,9 +296,16 @@ const struct zone_node *zone_find(const struct zone *z, const uint8_t *name, siz
 	return NULL;
 }
 
+_Static_assert(sizeof(struct zone_node) == 64, "a node is one cache line");
+_Static_assert(sizeof(struct zone_rrset) == 64, "an RRset is one cache line");
+
 const struct zone_rrset *zone_node_rrset(const struct zone_node *n, uint16_t type)
 {
-	for (uint16_t i = 0; i < n->n_rrsets; i++)
+	uint16_t i = 0;
+	for (; i < n->n_rrsets && i < ZONE_NODE_TYPES; i++)
+		if (n->types[i] == type)
+			return &n->rrsets[i];
+	for (; i < n->n_rrsets; i++)
 		if (n->rrsets[i].type == type)
 			return &n->rrsets[i];
 	return NULL;
@@ -382,7 +389,7 @@ static int render_rrset(struct loader *L, struct zone *z, struct arena *a, struc
 				for (uint16_t d = 0; d < rs->n_add; d++)
 					dup |= rs->add[d].node == t;
 				/* Whether t has addresses is known once every
-				 * RRset is rendered: see prune_additional(). */
+				 * RRset is rendered: see resolve_additional(). */
 				int usable = t && !dup &&
 					     (r->type == RR_NS || !(t->flags & ZN_OCCLUDED));
 				if (usable) {
@@ -406,17 +413,26 @@ static int render_rrset(struct loader *L, struct zone *z, struct arena *a, struc
 	return 0;
 }
 
-/* Drops additional targets that turned out to have no A or AAAA. */
-static void prune_additional(struct zone *z)
+/* Resolves each additional target's A and AAAA RRsets, and drops the
+ * targets that turned out to have neither. */
+static void resolve_additional(struct zone *z)
 {
 	for (size_t i = 0; i < z->n_nodes; i++) {
 		struct zone_node *n = &z->nodes[i];
 		for (uint16_t r = 0; r < n->n_rrsets; r++) {
 			struct zone_rrset *rs = &n->rrsets[r];
 			uint16_t k = 0;
-			for (uint16_t a = 0; a < rs->n_add; a++)
-				if (rrset_has_addresses(rs->add[a].node))
-					rs->add[k++] = rs->add[a];
+			for (uint16_t a = 0; a < rs->n_add; a++) {
+				struct zone_additional *ad = &rs->add[a];
+				const struct zone_node *t = ad->node;
+				if (!rrset_has_addresses(t))
+					continue;
+				ad->addr[0] = zone_node_rrset(t, RR_A);
+				ad->addr[1] = zone_node_rrset(t, RR_AAAA);
+				ad->in_owner = (uint8_t)name_is_below_or_at(t->name, t->name_len,
+									     n->name, n->name_len);
+				rs->add[k++] = *ad;
+			}
 			rs->n_add = k;
 		}
 	}
@@ -550,7 +566,7 @@ static int compile(struct loader *L, struct zone *z)
 		goto fail;
 	}
 
-	z->nodes = arena_alloc(a, n_bn * sizeof(*z->nodes));
+	z->nodes = arena_alloc_aligned(a, n_bn * sizeof(*z->nodes), 64);
 	uint32_t tcap = 16;
 	while (tcap < 2 * n_bn)
 		tcap *= 2;
@@ -638,7 +654,7 @@ static int compile(struct loader *L, struct zone *z)
 				nsets++;
 		if (!nsets)
 			continue;
-		n->rrsets = arena_alloc(a, nsets * sizeof(*n->rrsets));
+		n->rrsets = arena_alloc_aligned(a, nsets * sizeof(*n->rrsets), 64);
 		if (!n->rrsets) {
 			rc = -ENOMEM;
 			goto fail;
@@ -647,6 +663,8 @@ static int compile(struct loader *L, struct zone *z)
 			size_t e = r;
 			while (e < b->first + b->count && L->recs[e].type == L->recs[r].type)
 				e++;
+			if (n->n_rrsets < ZONE_NODE_TYPES)
+				n->types[n->n_rrsets] = L->recs[r].type;
 			rc = render_rrset(L, z, a, &n->rrsets[n->n_rrsets++], &L->recs[r], e - r);
 			if (rc)
 				goto fail;
@@ -654,7 +672,7 @@ static int compile(struct loader *L, struct zone *z)
 		}
 	}
 
-	prune_additional(z);
+	resolve_additional(z);
 	z->apex_node = &z->nodes[0];
 	z->soa = zone_node_rrset(z->apex_node, RR_SOA);
 	z->apex_ns = zone_node_rrset(z->apex_node, RR_NS);

@@ -31,25 +31,32 @@ enum { CLASS_IN = 1, CLASS_CH = 3, CLASS_ANY = 255 };
 
 /* One additional-section target: the in-zone node whose A/AAAA follow an
  * MX, SRV or NS RR, and where its name starts inside the rendered RRset
- * (so the additional RRs' owner is a pointer to it). */
+ * (so the additional RRs' owner is a pointer to it). The target's A and
+ * AAAA RRsets are resolved when the zone is compiled, so the answer path
+ * does not visit the target node. */
 struct zone_additional {
-	const struct zone_node *node;
+	const struct zone_rrset *addr[2]; /* A, AAAA; either may be NULL */
+	const struct zone_node *node;     /* compile time only */
 	uint16_t name_off; /* offset in zone_rrset.wire of the rdata name */
+	uint8_t in_owner;  /* the target is at or below the RRset's owner:
+			    * glue when the RRset is a delegation's NS */
 };
 
+/* 64 bytes, and arrays of them cache-line aligned: the answer path reads
+ * one RRset per line. */
 struct zone_rrset {
 	uint16_t type;
 	uint16_t count;     /* RRs */
 	uint32_t ttl;
 	uint8_t *wire;      /* rendered RRs, see above */
-	uint32_t wire_len;
 	uint16_t *owner_fix; /* offsets of the 2-byte owner placeholders (one per RR) */
 	uint16_t *apex_fix;  /* offsets of rdata pointer placeholders to the apex */
-	uint16_t n_apex_fix;
 	struct zone_additional *add; /* A/AAAA to add (MX, SRV, NS targets) */
-	uint16_t n_add;
 	/* CNAME and DNAME: the target, lowercased, for following chains. */
 	const uint8_t *target;
+	uint32_t wire_len;
+	uint16_t n_apex_fix;
+	uint16_t n_add;
 	uint8_t target_len;
 };
 
@@ -61,15 +68,22 @@ enum {
 	ZN_CNAME = 1 << 4,    /* owns a CNAME */
 };
 
+/* The types of the first ZONE_NODE_TYPES RRsets are kept in the node, so
+ * finding an RRset reads the node's line and the RRset's, not every RRset
+ * before it. 64 bytes, and the node array is cache-line aligned. */
+#define ZONE_NODE_TYPES 12
+
 struct zone_node {
 	const uint8_t *name; /* lowercased wire name, full */
-	uint8_t name_len;
-	uint8_t rel_len;   /* bytes of name above the apex (its labels below it) */
-	uint8_t flags;
-	uint16_t n_rrsets;
 	struct zone_rrset *rrsets; /* sorted by type */
 	const struct zone_node *wild; /* the "*." child, if any */
 	const struct zone_node *cut;  /* the delegation at or above this node, if any */
+	uint8_t name_len;
+	uint8_t rel_len;   /* bytes of name above the apex (its labels below it) */
+	uint8_t flags;
+	uint8_t pad_;
+	uint16_t n_rrsets;
+	uint16_t types[ZONE_NODE_TYPES]; /* rrsets[i].type, i < ZONE_NODE_TYPES */
 };
 
 struct zone {
