@@ -80,37 +80,39 @@ static uint16_t name_suffix_pos(const struct pkt *p, size_t pos, int skip)
 	return (uint16_t)pos;
 }
 
-/* Appends rs, every RR owned by the name at owner_pos. Returns the packet
- * position of the RRset's first byte as rendered (for additional targets),
- * or -1 when it does not fit (nothing written); -2 when it was written
- * but its rdata names cannot be pointed to (responses over 16 KiB). */
-static long put_rrset(struct pkt *p, const struct zone_rrset *rs, uint16_t owner_pos, int sec)
+/* Appends the rendered RRs wire[0..len) (count RRs, see zone.h), every RR
+ * owned by the name at owner_pos, patching apex_fix[0..n_apex_fix).
+ * Returns the packet position of the first byte as rendered (for
+ * additional targets), or -1 when it does not fit (nothing written); -2
+ * when it was written but its rdata names cannot be pointed to (responses
+ * over 16 KiB). The RRs' owners are found by walking the RRs, not from a
+ * table: the bytes are in the cache already, a table would be one more
+ * miss. */
+static long put_wire(struct pkt *p, const uint8_t *wire, uint32_t len, uint16_t count,
+		     const uint16_t *apex_fix, uint16_t n_apex_fix, uint16_t owner_pos, int sec)
 {
 	size_t start = p->len;
-	if (owner_pos <= PTR_LIMIT && start + rs->wire_len <= PTR_LIMIT) {
-		if (start + rs->wire_len > p->limit)
+	if (owner_pos <= PTR_LIMIT && start + len <= PTR_LIMIT) {
+		if (start + len > p->limit)
 			return -1;
 		uint8_t *w = p->buf + start;
-		memcpy(w, rs->wire, rs->wire_len);
-		/* The owners are found by walking the copied RRs (hot in the
-		 * cache) rather than by reading rs->owner_fix (one more miss). */
+		memcpy(w, wire, len);
 		uint16_t optr = (uint16_t)(0xC000 | owner_pos);
-		for (size_t i = 0, at = 0; i < rs->count; i++) {
+		for (size_t i = 0, at = 0; i < count; i++) {
 			put16(w + at, optr);
 			at += 12u + ((size_t)w[at + 10] << 8 | w[at + 11]);
 		}
 		uint16_t aptr = (uint16_t)(0xC000 | p->apex_pos);
-		for (uint16_t i = 0; i < rs->n_apex_fix; i++)
-			put16(w + rs->apex_fix[i], aptr);
-		p->len += rs->wire_len;
-		p->count[sec] += rs->count;
+		for (uint16_t i = 0; i < n_apex_fix; i++)
+			put16(w + apex_fix[i], aptr);
+		p->len += len;
+		p->count[sec] += count;
 		return (long)start;
 	}
 	/* Past 16 KiB (TCP only): owners written in full where a pointer
 	 * cannot reach them. */
-	for (uint16_t i = 0; i < rs->count; i++) {
-		size_t seg = rs->owner_fix[i] + 2u;
-		size_t end = i + 1u < rs->count ? rs->owner_fix[i + 1] : rs->wire_len;
+	for (size_t i = 0, seg = 2; i < count; i++) {
+		size_t end = seg + 10u + ((size_t)wire[seg + 8] << 8 | wire[seg + 9]);
 		if (owner_pos <= PTR_LIMIT) {
 			if (p->len + 2 > p->limit)
 				goto fail;
@@ -122,18 +124,25 @@ static long put_rrset(struct pkt *p, const struct zone_rrset *rs, uint16_t owner
 		if (p->len + (end - seg) > p->limit)
 			goto fail;
 		size_t out = p->len;
-		memcpy(p->buf + out, rs->wire + seg, end - seg);
-		for (uint16_t k = 0; k < rs->n_apex_fix; k++)
-			if (rs->apex_fix[k] >= seg && rs->apex_fix[k] < end)
-				put16(p->buf + out + (rs->apex_fix[k] - seg),
+		memcpy(p->buf + out, wire + seg, end - seg);
+		for (uint16_t k = 0; k < n_apex_fix; k++)
+			if (apex_fix[k] >= seg && apex_fix[k] < end)
+				put16(p->buf + out + (apex_fix[k] - seg),
 				      (uint16_t)(0xC000 | p->apex_pos));
 		p->len += end - seg;
+		seg = end + 2; /* past the next RR's owner placeholder */
 	}
-	p->count[sec] += rs->count;
+	p->count[sec] += count;
 	return -2;
 fail:
 	p->len = start;
 	return -1;
+}
+
+static long put_rrset(struct pkt *p, const struct zone_rrset *rs, uint16_t owner_pos, int sec)
+{
+	return put_wire(p, rs->wire, rs->wire_len, rs->count, rs->apex_fix, rs->n_apex_fix,
+			owner_pos, sec);
 }
 
 /* A section's RRset: when it does not fit, the response is truncated
@@ -162,8 +171,10 @@ static void put_additional(struct pkt *p, const struct zone_rrset *rs, long rs_p
 		/* cut is rs's owner (its NS), so in_owner says "glue". */
 		int glue = cut && ad->in_owner;
 		for (int k = 0; k < 2; k++) {
-			const struct zone_rrset *a = ad->addr[k];
-			if (a && put_rrset(p, a, owner, SEC_AR) == -1) {
+			/* A and AAAA rdata hold no names: nothing to patch. */
+			if (ad->count[k] &&
+			    put_wire(p, ad->wire[k], ad->wire_len[k], ad->count[k], NULL, 0, owner,
+				     SEC_AR) == -1) {
 				if (glue)
 					p->tc = 1;
 				return;

@@ -427,8 +427,13 @@ static void resolve_additional(struct zone *z)
 				const struct zone_node *t = ad->node;
 				if (!rrset_has_addresses(t))
 					continue;
-				ad->addr[0] = zone_node_rrset(t, RR_A);
-				ad->addr[1] = zone_node_rrset(t, RR_AAAA);
+				static const uint16_t types[2] = {RR_A, RR_AAAA};
+				for (int ty = 0; ty < 2; ty++) {
+					const struct zone_rrset *ar = zone_node_rrset(t, types[ty]);
+					ad->wire[ty] = ar ? ar->wire : NULL;
+					ad->wire_len[ty] = ar ? ar->wire_len : 0;
+					ad->count[ty] = ar ? ar->count : 0;
+				}
 				ad->in_owner = (uint8_t)name_is_below_or_at(t->name, t->name_len,
 									     n->name, n->name_len);
 				rs->add[k++] = *ad;

@@ -32,11 +32,13 @@ enum { CLASS_IN = 1, CLASS_CH = 3, CLASS_ANY = 255 };
 /* One additional-section target: the in-zone node whose A/AAAA follow an
  * MX, SRV or NS RR, and where its name starts inside the rendered RRset
  * (so the additional RRs' owner is a pointer to it). The target's A and
- * AAAA RRsets are resolved when the zone is compiled, so the answer path
- * does not visit the target node. */
+ * AAAA RRs as rendered are copied here when the zone is compiled, so the
+ * answer path visits neither the target node nor its RRset structs. */
 struct zone_additional {
-	const struct zone_rrset *addr[2]; /* A, AAAA; either may be NULL */
-	const struct zone_node *node;     /* compile time only */
+	const uint8_t *wire[2]; /* A, AAAA (zone_rrset.wire of each) */
+	uint32_t wire_len[2];
+	uint16_t count[2];      /* 0: the target has no such RRset */
+	const struct zone_node *node; /* compile time only */
 	uint16_t name_off; /* offset in zone_rrset.wire of the rdata name */
 	uint8_t in_owner;  /* the target is at or below the RRset's owner:
 			    * glue when the RRset is a delegation's NS */

@@ -598,6 +598,63 @@ START_TEST(any_at_a_cname_is_the_cname)
 }
 END_TEST
 
+START_TEST(tcp_answer_past_16k)
+{
+	/* Past 16 KiB a compression pointer cannot reach (RFC 1035 §4.1.4:
+	 * 14-bit offsets), so owners and rdata names there are written some
+	 * other way: this RRset of TXT puts the SRV RRset and its additional
+	 * addresses beyond 16 KiB. */
+	static char text[128 * 1024];
+	size_t n = (size_t)snprintf(text, sizeof(text),
+				    "@ 3600 IN SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.53\n"
+				    "mx1 A 192.0.2.25\nmx1 AAAA 2001:db8::25\n"
+				    "huge MX 10 mx1\nhuge SRV 0 1 25 mx1\nhuge SRV 0 2 587 mx1\n");
+	for (int i = 0; i < 150; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "huge TXT \"%03d %0200d\"\n", i, 0);
+	for (int i = 0; i < 700; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "_many._tcp 60 SRV 0 %d 25 h%03d\n", i, i);
+	char err[512];
+	struct zone *z = zone_from_text("example.com", text, "huge.zone", err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s", err);
+	struct zonedb *d = zonedb_from_zones(&z, 1), *saved = db;
+	zone_unref(z);
+	db = d;
+	uint8_t raw[65535];
+	size_t rawlen = 0;
+	ldns_pkt *r = ask_full((struct q){.name = "huge.example.com.", .type = LDNS_RR_TYPE_ANY,
+					  .proto = ANSWER_TCP}, raw, &rawlen);
+	ck_assert_uint_gt(rawlen, 16384 + 1000);
+	ck_assert(!ldns_pkt_tc(r));
+	const ldns_rr_list *an = ldns_pkt_answer(r);
+	ck_assert_int_eq(count_type(an, LDNS_RR_TYPE_TXT), 150);
+	ck_assert_int_eq(count_type(an, LDNS_RR_TYPE_MX), 1);
+	ck_assert_int_eq(count_type(an, LDNS_RR_TYPE_SRV), 2);
+	ldns_rdf *owner = ldns_dname_new_frm_str("huge.example.com.");
+	for (size_t i = 0; i < ldns_rr_list_rr_count(an); i++)
+		ck_assert(ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(an, i)), owner) == 0);
+	ldns_rdf_deep_free(owner);
+	ck_assert(has_rr(an, "huge.example.com. 3600 IN SRV 0 2 587 mx1.example.com."));
+	ck_assert(has_rr(an, "huge.example.com. 3600 IN SRV 0 1 25 mx1.example.com."));
+	ldns_pkt_free(r);
+
+	/* 700 SRV RRs: the later ones lie past 16 KiB, their owners and the
+	 * targets' apex suffix written in full. (Additional addresses are
+	 * optional, RFC 2181 §9, and left out for an RRset that crosses
+	 * 16 KiB.) */
+	r = ask_full((struct q){.name = "_many._tcp.example.com.", .type = LDNS_RR_TYPE_SRV,
+				.proto = ANSWER_TCP}, raw, &rawlen);
+	ck_assert_uint_gt(rawlen, 16384 + 1000);
+	ck_assert(!ldns_pkt_tc(r));
+	ck_assert_int_eq(count_type(ldns_pkt_answer(r), LDNS_RR_TYPE_SRV), 700);
+	ck_assert(has_rr(ldns_pkt_answer(r), "_many._tcp.example.com. 60 IN SRV 0 699 25 h699.example.com."));
+	ck_assert(has_rr(ldns_pkt_answer(r), "_many._tcp.example.com. 60 IN SRV 0 0 25 h000.example.com."));
+	ldns_pkt_free(r);
+	db = saved;
+	zonedb_free(d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("answer");
@@ -625,6 +682,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, edns_echo_and_badvers);
 	tcase_add_test(tc, truncation_drops_whole_rrsets);
 	tcase_add_test(tc, malformed_queries);
+	tcase_add_test(tc, tcp_answer_past_16k);
 	tcase_add_test(tc, two_opt_records_are_formerr);
 	tcase_add_test(tc, bad_zones_are_rejected_with_a_line);
 	tcase_add_test(tc, rfc3597_unknown_types);
