@@ -361,11 +361,20 @@ static int drop_privileges(struct config *cfg, char *err, size_t errlen)
 		size_t cl = strlen(cfg->chroot_dir);
 		while (cl > 1 && cfg->chroot_dir[cl - 1] == '/')
 			cl--;
-		/* Zone files named by their full path keep working inside. */
+		/* Zone files named by their full path keep working inside. One
+		 * outside could be read now but never reloaded: refuse it. */
 		for (size_t i = 0; i < cfg->n_zones; i++) {
 			char *f = cfg->zones[i].file;
-			if (strncmp(f, cfg->chroot_dir, cl) == 0 && f[cl] == '/')
-				memmove(f, f + cl, strlen(f + cl) + 1);
+			if (cl == 1) /* chroot: / */
+				break;
+			if (strncmp(f, cfg->chroot_dir, cl) != 0 || f[cl] != '/') {
+				snprintf(err, errlen,
+					 "zone %s: file %s is outside chroot %s, so it could not be "
+					 "reloaded",
+					 cfg->zones[i].name, f, cfg->chroot_dir);
+				return MX_EINVAL;
+			}
+			memmove(f, f + cl, strlen(f + cl) + 1);
 		}
 		if (chroot(cfg->chroot_dir) != 0 || chdir("/") != 0) {
 			snprintf(err, errlen, "chroot %s: %s", cfg->chroot_dir, strerror(errno));

@@ -5,7 +5,8 @@ uid and gid in /proc/PID/status), answers, reloads through its control
 socket; a configuration without `user:` and without `run-as-root` is
 refused with a message naming the file and the fix; `run-as-root: yes` and
 --run-as-root allow it; the quick start without a configuration only warns.
-An unknown user is an error at start. docs/mxdnsd.service passes
+An unknown user is an error at start. chroot: the jail is the process's
+root, zones inside it reload, one outside is refused at start. docs/mxdnsd.service passes
 `systemd-analyze verify` (when systemd-analyze exists), pointed at the
 built binary.
 
@@ -159,6 +160,58 @@ def case_unit_file(d):
     print("systemd-analyze verify: ok")
 
 
+def case_chroot(d):
+    """chroot: the process's root is the jail, it runs as nobody, zone
+    files given by their full path are served and reloaded from inside, a
+    DNSBL database outside the jail keeps answering across reloads, and a
+    zone file outside the jail is refused at start with its name."""
+    jail = os.path.join(d, "jail")
+    os.makedirs(os.path.join(jail, "zones"), exist_ok=True)
+    os.chmod(jail, 0o755)
+    os.chmod(os.path.join(jail, "zones"), 0o755)
+    zone = os.path.join(jail, "zones", "svc.zone")
+    write(zone, ZONE_TEXT % 1)
+    db = os.path.join(d, "bl.mdb")
+    subprocess.run([mxtest.binary("MXDNS", "mxdns"), "bl", "--db", db, "--list", "bl.test", "-q",
+                    "add", "192.0.2.7"], check=True, timeout=30)
+    os.chmod(db, 0o644)
+    port = mxtest.free_port()
+    conf = os.path.join(d, "chroot.conf")
+    text = ("server:\n  listen: %s@%d\n  workers: 1\n  control: %s/chroot-ctl.sock\n"
+            "  user: nobody\n  chroot: %s\nzone:\n  name: svc.test\n  file: %s\n"
+            "dnsbl:\n  name: bl.test\n  db: %s\n" % (HOST, port, d, jail, zone, db))
+    write(conf, text)
+    argv = [mxtest.binary("MXDNSD", "mxdnsd"), "-c", conf]
+    srv = mxtest.Server("mxdnsd", argv, port, os.path.join(d, "chroot.log"))
+    try:
+        mxtest.wait_ready(port, ("svc.test", "SOA"), srv)
+        root = os.readlink("/proc/%d/root" % srv.proc.pid)
+        print("chroot: /proc/PID/root -> %s" % root)
+        check(os.path.realpath(root) == os.path.realpath(jail), "root is %s, not the jail" % root)
+        check(ids(srv.proc.pid)[0][0] == pwd.getpwnam("nobody").pw_uid, "not nobody in the jail")
+        write(zone, ZONE_TEXT.replace("www A", "new A 192.0.2.9\nwww A") % 2)
+        t = time.time() + 5
+        os.utime(zone, (t, t))
+        p = subprocess.run([mxtest.binary("MXDNS", "mxdns"), "ctl", "--control",
+                            os.path.join(d, "chroot-ctl.sock"), "reload"],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0 and "loaded svc.test. serial=2" in p.stdout,
+              "reload in the jail: %s %s" % (p.stdout, p.stderr))
+        r = dns.query.udp(dns.message.make_query("new.svc.test", "A"), HOST, port=port, timeout=2)
+        check(r.rcode() == dns.rcode.NOERROR and r.answer, "reloaded record not served")
+        r = dns.query.udp(dns.message.make_query("7.2.0.192.bl.test", "A"), HOST, port=port,
+                          timeout=2)
+        check(r.rcode() == dns.rcode.NOERROR and r.answer, "DNSBL outside the jail: %s" % r)
+    finally:
+        srv.stop()
+
+    outside = os.path.join(d, "svc.zone")
+    write(conf, text.replace(zone, outside))
+    p = run_refused(conf, d)
+    check(p.returncode != 0 and outside in p.stderr and "outside chroot" in p.stderr,
+          "zone outside the jail: exit %d: %s" % (p.returncode, p.stderr))
+
+
 def main():
     with mxtest.workdir() as d:
         # nobody must read the zone on reload and reach the socket dir.
@@ -170,6 +223,7 @@ def main():
             return
         case_drops_to_nobody(d)
         case_refuses_root(d)
+        case_chroot(d)
     print("test_service: ok")
 
 
