@@ -41,6 +41,22 @@ import dns.exception
 HOST = "127.0.0.1"
 
 
+class Checker:
+    """Counts checks; a failed one is printed with what was checked."""
+
+    def __init__(self, port):
+        self.port = port
+        self.passed = self.failed = 0
+
+    def ok(self, what, cond, detail=""):
+        if cond:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print("FAIL %s%s" % (what, (": " + detail) if detail else ""))
+        return cond
+
+
 def free_port():
     """A port that is free for both UDP and TCP on 127.0.0.1 right now."""
     for _ in range(50):

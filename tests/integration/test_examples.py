@@ -36,19 +36,7 @@ EXAMPLES = os.path.join(SRC, "zones", "examples")
 MAIL_HOSTS = ["mx1.example.com.", "mx2.example.com.", "mail.example.com."]
 
 
-class Checker:
-    def __init__(self, port):
-        self.port = port
-        self.passed = self.failed = 0
-
-    def ok(self, what, cond, detail=""):
-        if cond:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print("FAIL %s%s" % (what, (": " + detail) if detail else ""))
-        return cond
-
+class Checker(mxtest.Checker):
     def ask(self, qname, qtype, tcp=True):
         q = dns.message.make_query(qname, qtype, use_edns=0, payload=1232)
         fn = dns.query.tcp if tcp else dns.query.udp

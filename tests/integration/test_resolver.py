@@ -42,19 +42,7 @@ BL = "bl.example.net"
 BIG = "big.example.org"
 
 
-class Checker:
-    def __init__(self, port):
-        self.port = port
-        self.passed = self.failed = 0
-
-    def ok(self, what, cond, detail=""):
-        if cond:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print("FAIL %s%s" % (what, (": " + detail) if detail else ""))
-        return cond
-
+class Checker(mxtest.Checker):
     def ask(self, qname, qtype):
         """Through the resolver, as a stub resolver asks: RD=1 over UDP,
         EDNS with a buffer large enough that the resolver's answer fits."""
