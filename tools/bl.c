@@ -48,7 +48,7 @@ static void usage(FILE *f)
 		"  query ADDR|DOMAIN            what the server answers and which entry matched\n"
 		"  show                         entries with codes, reasons, times\n"
 		"  export [--format plain|rbldnsd]  re-importable text on stdout\n"
-		"  prune                        delete expired entries\n"
+		"  prune                        delete expired entries, make the /24 filters exact\n"
 		"  stats                        entries per list, database size\n"
 		"  import FILE --format FMT [--replace] [--skip-bad] [--code C] [--expires D]\n"
 		"               FMT: plain, rbldnsd-ip4set|ip4tset|ip4trie|ip6tset|ip6trie|dnset|combined|generic\n"
@@ -609,6 +609,13 @@ static int cmd_walk(struct opts *o, const char *what)
 		}
 		if (rc != 0 && rc != MDB_NOTFOUND) {
 			rc = fail("%s: %s", o->db, mdb_strerror(rc));
+			goto out;
+		}
+		/* The filter kept every bit that deletes left behind: make it
+		 * exact again, in the same transaction as the prune. */
+		if (prune && (rc = blstore_filt_rebuild(txn, s, ln.rec[i].id)) != 0) {
+			rc = fail("%s: rebuilding the filter of %s: %s", o->db, ln.names[i],
+				  mx_strerror(rc));
 			goto out;
 		}
 		rc = 0;

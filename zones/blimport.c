@@ -1065,6 +1065,9 @@ static int apply_txn(MDB_txn *txn, void *arg)
 	 * records before the commit (see struct blstore_plens). */
 	uint32_t ids[BLIMPORT_MAX_LISTS];
 	struct blstore_plens plens[BLIMPORT_MAX_LISTS];
+	/* Likewise the /24s of the positive IPv4 entries, so that each
+	 * touched filter chunk is written once, at the end. */
+	struct blfilt *filt[BLIMPORT_MAX_LISTS] = {NULL};
 	size_t append_ok = 1;
 	double last_report = 1.0;
 
@@ -1093,6 +1096,10 @@ static int apply_txn(MDB_txn *txn, void *arg)
 		}
 		ids[i] = l.id;
 		memset(&plens[i], 0, sizeof(plens[i]));
+		if (a->o->mode == BLAPPLY_PUT && (filt[i] = blfilt_new()) == NULL) {
+			rc = -ENOMEM;
+			goto fail_db;
+		}
 		if ((rc = test_points(c, l.id, &before[i])) != 0)
 			goto fail_db;
 		if (a->o->replace) {
@@ -1129,6 +1136,9 @@ static int apply_txn(MDB_txn *txn, void *arg)
 			goto mdb_fail;
 		a->res->put++;
 		blstore_plens_note(&plens[e->list], im->pool + e->koff, e->klen);
+		if ((rc = blstore_filt_note(filt[e->list], im->pool + e->koff, e->klen,
+					    im->pool + e->voff, e->vlen)) != 0)
+			goto fail_db;
 		if (a->o->progress && (i & 0xFFFF) == 0 && elapsed(&a->t0) >= last_report) {
 			fprintf(stderr, "\rmxdns bl: %zu/%zu entries written (%.0f%%)", i, im->n,
 				100.0 * (double)i / (double)im->n);
@@ -1139,7 +1149,8 @@ static int apply_txn(MDB_txn *txn, void *arg)
 		fprintf(stderr, "\rmxdns bl: %zu/%zu entries written, committing\n", im->n, im->n);
 	if (a->o->mode == BLAPPLY_PUT)
 		for (size_t i = 0; i < im->n_lists; i++)
-			if ((rc = blstore_plens_merge(txn, s, ids[i], &plens[i])) != 0)
+			if ((rc = blstore_plens_merge(txn, s, ids[i], &plens[i])) != 0 ||
+			    (rc = blstore_filt_merge(txn, s, ids[i], filt[i])) != 0)
 				goto fail_db;
 
 	if (!a->o->force && a->o->mode == BLAPPLY_PUT) {
@@ -1186,6 +1197,8 @@ static int apply_txn(MDB_txn *txn, void *arg)
 		}
 	}
 	mdb_cursor_close(c);
+	for (size_t i = 0; i < im->n_lists; i++)
+		blfilt_free(filt[i]);
 	return 0;
 
 mdb_fail:
@@ -1199,6 +1212,8 @@ fail_db:
 fail:
 	if (c)
 		mdb_cursor_close(c);
+	for (size_t i = 0; i < im->n_lists; i++)
+		blfilt_free(filt[i]);
 	return rc;
 }
 

@@ -158,17 +158,32 @@ int blstore_keycmp(const MDB_val *a, const MDB_val *b)
 	return a->mv_size < b->mv_size ? -1 : a->mv_size > b->mv_size;
 }
 
-static int check_schema(struct blstore *s, MDB_txn *txn, int create, char *err, size_t errlen)
+static int put_schema(MDB_txn *txn, const struct blstore *s, uint32_t ver)
+{
+	uint8_t buf[4];
+	MDB_val k = {6, "schema"}, v = {4, buf};
+	be32(buf, ver);
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+int blstore_schema_get(MDB_txn *txn, const struct blstore *s, uint32_t *ver)
 {
 	MDB_val k = {6, "schema"}, v;
-	uint8_t buf[4];
 	int rc = mdb_get(txn, s->meta, &k, &v);
-	if (rc == MDB_NOTFOUND && create) {
-		be32(buf, BLSTORE_SCHEMA);
-		v.mv_size = 4;
-		v.mv_data = buf;
-		rc = mdb_put(txn, s->meta, &k, &v, 0);
-		if (rc != 0) {
+	if (rc != 0)
+		return blstore_err(rc);
+	if (v.mv_size != 4)
+		return MX_ESCHEMA;
+	*ver = rd32(v.mv_data);
+	return 0;
+}
+
+static int check_schema(struct blstore *s, MDB_txn *txn, int create, char *err, size_t errlen)
+{
+	uint32_t ver;
+	int rc = blstore_schema_get(txn, s, &ver);
+	if (rc == MX_ENOTFOUND && create) {
+		if ((rc = put_schema(txn, s, BLSTORE_SCHEMA)) != 0) {
 			snprintf(err, errlen, "%s: cannot write the schema record: %s", s->path,
 				 mdb_strerror(rc));
 			return blstore_err(rc);
@@ -176,16 +191,19 @@ static int check_schema(struct blstore *s, MDB_txn *txn, int create, char *err, 
 		s->schema = BLSTORE_SCHEMA;
 		return 0;
 	}
-	if (rc != 0 || v.mv_size != 4) {
+	if (rc == MX_ENOTFOUND || rc == MX_ESCHEMA) {
 		snprintf(err, errlen, "%s: not an mxdns listing database (no schema record)",
 			 s->path);
 		return MX_ESCHEMA;
 	}
-	uint32_t ver = rd32(v.mv_data);
-	if (ver != BLSTORE_SCHEMA && ver != 1) {
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: reading the schema record: %s", s->path, mx_strerror(rc));
+		return rc;
+	}
+	if (ver < 1 || ver > BLSTORE_SCHEMA) {
 		snprintf(err, errlen,
-			 "%s: database schema version %u, this mxdns reads version %u%s", s->path,
-			 ver, BLSTORE_SCHEMA,
+			 "%s: database schema version %u, this mxdns reads versions 1 to %u%s",
+			 s->path, ver, BLSTORE_SCHEMA,
 			 ver > BLSTORE_SCHEMA ? " (written by a newer mxdns: upgrade)" : "");
 		return MX_ESCHEMA;
 	}
@@ -200,6 +218,14 @@ static size_t plens_key(uint8_t *buf, uint32_t id)
 	return 9;
 }
 
+static size_t filt_key(uint8_t *buf, uint32_t id, int octet)
+{
+	memcpy(buf, "filt:", 5);
+	be32(buf + 5, id);
+	buf[9] = (uint8_t)octet;
+	return 10;
+}
+
 /* Schema 1 -> 2: the prefix-length record of every list, from one pass
  * over the entries (sorted by list id, so one list at a time), then the
  * new version, all in the caller's write transaction. */
@@ -210,7 +236,6 @@ static int upgrade_1_to_2(struct blstore *s, MDB_txn *txn, char *err, size_t err
 	struct blstore_plens acc = {0, {0, 0, 0}};
 	uint32_t id = 0;
 	int have = 0, rc;
-	uint8_t buf[4];
 
 	if ((rc = mdb_cursor_open(txn, s->entries, &c)) != 0)
 		goto fail;
@@ -232,12 +257,7 @@ static int upgrade_1_to_2(struct blstore *s, MDB_txn *txn, char *err, size_t err
 		goto fail;
 	if (have && (rc = blstore_plens_merge(txn, s, id, &acc)) != 0)
 		goto fail_ours;
-	k.mv_size = 6;
-	k.mv_data = "schema";
-	be32(buf, 2);
-	v.mv_size = 4;
-	v.mv_data = buf;
-	if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0)
+	if ((rc = put_schema(txn, s, 2)) != 0)
 		goto fail;
 	mdb_cursor_close(c);
 	s->schema = 2;
@@ -253,10 +273,105 @@ fail_ours:
 	return rc;
 }
 
+/* Schema 2 -> 3: the filter of every list, from one pass over the entries
+ * (sorted by list id: one list's filter in memory at a time), then the
+ * new version, all in the caller's write transaction. */
+static int upgrade_2_to_3(struct blstore *s, MDB_txn *txn, char *err, size_t errlen)
+{
+	MDB_cursor *c = NULL;
+	struct blfilt *f = blfilt_new();
+	MDB_val k, v;
+	uint32_t id = 0;
+	int have = 0, rc = -ENOMEM;
+
+	if (f == NULL)
+		goto fail_ours;
+	if ((rc = mdb_cursor_open(txn, s->entries, &c)) != 0)
+		goto fail;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < BLKEY_HDR)
+			continue;
+		uint32_t kid = rd32(k.mv_data);
+		if (have && kid != id) {
+			if ((rc = blstore_filt_merge(txn, s, id, f)) != 0)
+				goto fail_ours;
+			blfilt_clear(f);
+		}
+		id = kid;
+		have = 1;
+		if ((rc = blstore_filt_note(f, k.mv_data, k.mv_size, v.mv_data, v.mv_size)) != 0)
+			goto fail_ours;
+	}
+	if (rc != MDB_NOTFOUND)
+		goto fail;
+	if (have && (rc = blstore_filt_merge(txn, s, id, f)) != 0)
+		goto fail_ours;
+	if ((rc = put_schema(txn, s, 3)) != 0)
+		goto fail;
+	mdb_cursor_close(c);
+	blfilt_free(f);
+	s->schema = 3;
+	log_info("%s: database upgraded from schema 2 to 3 (/24 filters)", s->path);
+	return 0;
+fail:
+	rc = blstore_err(rc);
+fail_ours:
+	if (c)
+		mdb_cursor_close(c);
+	blfilt_free(f);
+	snprintf(err, errlen, "%s: upgrading the schema from 2 to 3: %s", s->path,
+		 mx_strerror(rc));
+	return rc;
+}
+
+/* The open's transaction: the DBI handles, the schema check, a writer's
+ * upgrade. Aborted on failure (MX_ELIMIT: the map is full). */
+static int open_dbs(struct blstore *s, int rdonly, char *err, size_t errlen)
+{
+	MDB_txn *txn = NULL;
+	unsigned int dflags = rdonly ? 0 : MDB_CREATE;
+	int rc, mrc;
+
+	if ((mrc = mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0, &txn)) != 0)
+		goto mdb_fail;
+	if ((mrc = mdb_dbi_open(txn, "meta", dflags, &s->meta)) != 0) {
+		if (mrc == MDB_NOTFOUND) {
+			snprintf(err, errlen, "%s: not an mxdns listing database (no meta)",
+				 s->path);
+			rc = MX_ESCHEMA;
+			goto fail;
+		}
+		goto mdb_fail;
+	}
+	if ((rc = check_schema(s, txn, !rdonly, err, errlen)) != 0)
+		goto fail;
+	if ((mrc = mdb_dbi_open(txn, "entries", dflags, &s->entries)) != 0 ||
+	    (mrc = mdb_set_compare(txn, s->entries, blstore_keycmp)) != 0)
+		goto mdb_fail;
+	if (s->schema == 1 && !rdonly && (rc = upgrade_1_to_2(s, txn, err, errlen)) != 0)
+		goto fail;
+	if (s->schema == 2 && !rdonly && (rc = upgrade_2_to_3(s, txn, err, errlen)) != 0)
+		goto fail;
+	/* Committing (even a read-only txn) keeps the DBI handles open. */
+	mrc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (mrc != 0)
+		goto mdb_fail;
+	return 0;
+
+mdb_fail:
+	snprintf(err, errlen, "%s: %s", s->path, mdb_strerror(mrc));
+	rc = blstore_err(mrc);
+fail:
+	if (txn)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
 int blstore_open(const char *path, int flags, struct blstore **out, char *err, size_t errlen)
 {
 	struct blstore *s = calloc(1, sizeof(*s));
-	MDB_txn *txn = NULL;
 	int rc = -ENOMEM, mrc;
 	int rdonly = flags & BLSTORE_RDONLY;
 	struct stat st;
@@ -304,29 +419,18 @@ int blstore_open(const char *path, int flags, struct blstore **out, char *err, s
 	}
 	if (mrc != 0)
 		goto mdb_fail;
-	if ((mrc = mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0, &txn)) != 0)
-		goto mdb_fail;
-	unsigned int dflags = rdonly ? 0 : MDB_CREATE;
-	if ((mrc = mdb_dbi_open(txn, "meta", dflags, &s->meta)) != 0) {
-		if (mrc == MDB_NOTFOUND) {
-			snprintf(err, errlen, "%s: not an mxdns listing database (no meta)", path);
-			rc = MX_ESCHEMA;
-			goto fail;
-		}
-		goto mdb_fail;
+	/* An upgrade can outgrow a writer's map (a list's filter takes up to
+	 * 3 MB): grow it and run the transaction again. */
+	while ((rc = open_dbs(s, rdonly, err, errlen)) == MX_ELIMIT && !rdonly) {
+		MDB_envinfo info;
+		mdb_env_info(s->env, &info);
+		if (info.me_mapsize * 2 > MAX_MAPSIZE ||
+		    mdb_env_set_mapsize(s->env, info.me_mapsize * 2) != 0)
+			break;
+		log_debug("%s: map grown to %zu bytes for the upgrade", path, info.me_mapsize * 2);
 	}
-	if ((rc = check_schema(s, txn, !rdonly, err, errlen)) != 0)
+	if (rc != 0)
 		goto fail;
-	if ((mrc = mdb_dbi_open(txn, "entries", dflags, &s->entries)) != 0 ||
-	    (mrc = mdb_set_compare(txn, s->entries, blstore_keycmp)) != 0)
-		goto mdb_fail;
-	if (s->schema == 1 && !rdonly && (rc = upgrade_1_to_2(s, txn, err, errlen)) != 0)
-		goto fail;
-	/* Committing (even a read-only txn) keeps the DBI handles open. */
-	mrc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (mrc != 0)
-		goto mdb_fail;
 	*out = s;
 	return 0;
 
@@ -334,8 +438,6 @@ mdb_fail:
 	snprintf(err, errlen, "%s: %s", path, mdb_strerror(mrc));
 	rc = blstore_err(mrc);
 fail:
-	if (txn)
-		mdb_txn_abort(txn);
 	blstore_close(s);
 	return rc;
 }
@@ -465,11 +567,16 @@ int blstore_list_clear(MDB_txn *txn, const struct blstore *s, uint32_t id, size_
 		*n_deleted = n;
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return blstore_err(rc);
-	/* No entry left: no length used (the writer merges the new ones). */
-	uint8_t pk[9];
+	/* No entry left: no length used, nothing in any /24 (the writer
+	 * merges what it writes next). */
+	uint8_t pk[10];
 	k.mv_size = plens_key(pk, id);
 	k.mv_data = pk;
 	rc = mdb_del(txn, s->meta, &k, NULL);
+	for (int o = 0; o < 256 && (rc == 0 || rc == MDB_NOTFOUND); o++) {
+		k.mv_size = filt_key(pk, id, o);
+		rc = mdb_del(txn, s->meta, &k, NULL);
+	}
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : blstore_err(rc);
 }
 
@@ -537,6 +644,115 @@ int blstore_plens_merge(MDB_txn *txn, const struct blstore *s, uint32_t id,
 		be64(vb + 8 + 8 * i, p.ip6[i] | add->ip6[i]);
 	MDB_val k = {plens_key(kb, id), kb}, v = {32, vb};
 	return blstore_err(mdb_put(txn, s->meta, &k, &v, 0));
+}
+
+/* ---- /24 filters ---- */
+
+int blstore_filt_chunk(MDB_txn *txn, const struct blstore *s, uint32_t id, int octet,
+		       const uint8_t **chunk)
+{
+	uint8_t kb[10];
+	MDB_val k = {filt_key(kb, id, octet), kb}, v;
+
+	*chunk = NULL;
+	int rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return blstore_err(rc);
+	if (v.mv_size != BLFILT_CHUNK)
+		return MX_EMALFORMED;
+	*chunk = v.mv_data;
+	return 0;
+}
+
+int blstore_filt_note(struct blfilt *f, const uint8_t *key, size_t klen, const uint8_t *val,
+		      size_t vlen)
+{
+	if (klen != BLKEY_HDR + 5 || key[4] != BLKEY_IP4 || key[BLKEY_HDR + 4] > 32)
+		return 0;
+	/* An exclusion only takes addresses out. A value we cannot read
+	 * counts as positive: setting a bit is never wrong. */
+	if (vlen >= 2 && val[0] == BLVAL_VERSION && (val[1] & BLVAL_EXCLUDE))
+		return 0;
+	return blfilt_add(f, key + BLKEY_HDR, key[BLKEY_HDR + 4]);
+}
+
+/* Stores one chunk (NULL: deletes it). */
+static int filt_store(MDB_txn *txn, const struct blstore *s, uint32_t id, int octet,
+		      const uint8_t *chunk)
+{
+	uint8_t kb[10];
+	MDB_val k = {filt_key(kb, id, octet), kb}, v = {BLFILT_CHUNK, (void *)chunk};
+	int rc = chunk ? mdb_put(txn, s->meta, &k, &v, 0) : mdb_del(txn, s->meta, &k, NULL);
+	return rc == MDB_NOTFOUND && chunk == NULL ? 0 : blstore_err(rc);
+}
+
+int blstore_filt_merge(MDB_txn *txn, const struct blstore *s, uint32_t id, struct blfilt *f)
+{
+	for (int o = 0; o < 256; o++) {
+		uint8_t *c = f->chunk[o];
+		const uint8_t *old;
+		if (c == NULL)
+			continue;
+		int rc = blstore_filt_chunk(txn, s, id, o, &old);
+		if (rc == MX_EMALFORMED)
+			return blstore_filt_rebuild(txn, s, id);
+		if (rc != 0)
+			return rc;
+		if (old) {
+			/* old points into the map: read it before our put */
+			for (size_t i = 0; i < BLFILT_CHUNK; i++)
+				c[i] |= old[i];
+			if (memcmp(c, old, BLFILT_CHUNK) == 0)
+				continue; /* no new bit: no copy-on-write of 8 KB */
+		}
+		if ((rc = filt_store(txn, s, id, o, c)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int blstore_filt_rebuild(MDB_txn *txn, const struct blstore *s, uint32_t id)
+{
+	struct blfilt *f = blfilt_new();
+	MDB_cursor *c = NULL;
+	uint8_t pre[BLKEY_HDR];
+	MDB_val k = {BLKEY_HDR, pre}, v;
+	int rc = -ENOMEM, mrc;
+
+	be32(pre, id);
+	pre[4] = BLKEY_IP4;
+	if (f == NULL)
+		goto out;
+	if ((mrc = mdb_cursor_open(txn, s->entries, &c)) != 0) {
+		rc = blstore_err(mrc);
+		goto out;
+	}
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     mrc == 0 && k.mv_size >= BLKEY_HDR && memcmp(k.mv_data, pre, BLKEY_HDR) == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		if ((rc = blstore_filt_note(f, k.mv_data, k.mv_size, v.mv_data, v.mv_size)) != 0)
+			goto out;
+	if (mrc != 0 && mrc != MDB_NOTFOUND) {
+		rc = blstore_err(mrc);
+		goto out;
+	}
+	rc = 0;
+	for (int o = 0; o < 256 && rc == 0; o++) {
+		const uint8_t *old;
+		int r = blstore_filt_chunk(txn, s, id, o, &old);
+		if (r != 0 && r != MX_EMALFORMED)
+			rc = r;
+		else if (r == MX_EMALFORMED || (old == NULL) != (f->chunk[o] == NULL) ||
+			 (old && memcmp(old, f->chunk[o], BLFILT_CHUNK) != 0))
+			rc = filt_store(txn, s, id, o, f->chunk[o]);
+	}
+out:
+	if (c)
+		mdb_cursor_close(c);
+	blfilt_free(f);
+	return rc;
 }
 
 /* ---- lookups ---- */

@@ -3,7 +3,10 @@
  * One environment (a single file, MDB_NOSUBDIR) holds two databases:
  *   "meta":    "schema" -> u32 version; "list:NAME" -> struct blstore_list
  *              record; "id:ID" -> NAME (so ids are unique); "plen:ID" ->
- *              struct blstore_plens (schema 2), the prefix lengths used.
+ *              struct blstore_plens (schema 2), the prefix lengths used;
+ *              "filt:ID" + one byte O -> BLFILT_CHUNK bytes (schema 3),
+ *              the chunk of /8 O of the list's /24 filter (blfilt.h).
+ *              ID is the list id as 4 bytes, big-endian.
  *   "entries": blkey keys (list id, type, address/prefix or domain) ->
  *              blval values (codes, reason, times, source).
  * The daemon opens it read-only; mxdns bl is the one writer. Every change
@@ -19,17 +22,21 @@
 #ifndef MXDNS_BLSTORE_H
 #define MXDNS_BLSTORE_H
 
+#include "blfilt.h"
 #include "blkey.h"
 
 #include <lmdb.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Schema 2 added the "plen:ID" records. A schema 1 database is still read
- * (every prefix length is then probed); a writer upgrades it in place
- * when it opens it, so that writers that do not keep the records (older
- * mxdns) refuse it from then on. */
-#define BLSTORE_SCHEMA 2
+/* Schema 2 added the "plen:ID" records, schema 3 the "filt:ID" filters.
+ * An older database is still read as it is (schema 1: every prefix length
+ * is probed; below 3: no filter, every IPv4 lookup walks the B-tree); a
+ * writer upgrades it in place when it opens it (one transaction: the new
+ * records of every list, then the version), so that writers that do not
+ * keep the records (older mxdns) refuse it from then on. Older mxdnsd
+ * refuse it too: upgrade the daemon before the tool. */
+#define BLSTORE_SCHEMA 3
 #define BLVAL_VERSION 1
 
 enum {
@@ -63,17 +70,17 @@ struct blstore {
 	MDB_env *env;
 	MDB_dbi meta, entries;
 	int flags;
-	uint32_t schema; /* as found on open (1 or 2; a writer upgrades 1) */
+	uint32_t schema; /* as found on open (1..3; a writer upgrades to 3) */
 	char *path;
 };
 
 /* Opens the database at path. BLSTORE_RDONLY (the daemon): MDB_RDONLY |
  * MDB_NOTLS, a large virtual map so a growing file rarely needs a remap.
  * Otherwise read-write (the tool), creating the file and its schema record
- * with BLSTORE_CREATE. Refuses a schema other than ours (MX_ESCHEMA),
- * except schema 1, which a read-only opener reads as it is and a writer
- * upgrades to 2 (one transaction: the prefix-length records, then the
- * version).
+ * with BLSTORE_CREATE. Refuses a schema newer than ours (MX_ESCHEMA); an
+ * older one a read-only opener reads as it is and a writer upgrades to
+ * ours (one transaction: the prefix-length records if schema 1, the
+ * filters, then the version).
  * Errors: MX_EDB, MX_ESCHEMA, -errno; err names the path. The environment
  * variable MXDNS_BLSTORE_MAPSIZE (bytes) sets a writer's initial map, for tests. */
 int blstore_open(const char *path, int flags, struct blstore **out, char *err, size_t errlen);
@@ -100,8 +107,8 @@ int blstore_list_put(MDB_txn *txn, const struct blstore *s, const char *name,
 int blstore_list_each(MDB_txn *txn, const struct blstore *s,
 		      int (*fn)(void *arg, const char *name, const struct blstore_list *l),
 		      void *arg);
-/* Deletes every entry of list id and its prefix-length record (write
- * txn); *n_deleted counts the entries. */
+/* Deletes every entry of list id, its prefix-length record and its filter
+ * (write txn); *n_deleted counts the entries. */
 int blstore_list_clear(MDB_txn *txn, const struct blstore *s, uint32_t id, size_t *n_deleted);
 
 /* Which prefix lengths a list's address entries use: bit p of ip4 (p
@@ -128,6 +135,37 @@ int blstore_plens_get(MDB_txn *txn, const struct blstore *s, uint32_t id,
 /* ORs add into the record of list id (write txn). */
 int blstore_plens_merge(MDB_txn *txn, const struct blstore *s, uint32_t id,
 			const struct blstore_plens *add);
+
+/* The /24 filter of an IPv4 list (schema 3, see blfilt.h). Every writer
+ * of positive IPv4 entries ORs their /24s into the list's filter in the
+ * same transaction, so a reader always sees entries and filter that
+ * belong together; deletes leave the bits (a superset: at most a wasted
+ * lookup); a whole-list rewrite and `mxdns bl prune` rebuild it.
+ * IPv6 and domain lists have none: they are a small part of the traffic,
+ * and a useful IPv6 filter (per /32 or /48) is another design. */
+
+/* The schema version recorded in txn's snapshot (a running daemon learns
+ * of an upgrade this way). Returns 0, MX_ENOTFOUND (no record),
+ * MX_ESCHEMA (a malformed one) or MX_EDB. */
+int blstore_schema_get(MDB_txn *txn, const struct blstore *s, uint32_t *ver);
+/* The chunk of /8 octet of list id's filter: *chunk points into the map
+ * (valid while txn reads that snapshot), NULL when there is no record
+ * (nothing listed in that /8). Returns 0, MX_EMALFORMED (a record of the
+ * wrong size) or MX_EDB. Only meaningful on a schema 3 snapshot. */
+int blstore_filt_chunk(MDB_txn *txn, const struct blstore *s, uint32_t id, int octet,
+		       const uint8_t **chunk);
+/* Adds an entry (key, value as stored) to f if it is a positive IPv4
+ * entry; others are ignored. Returns 0 or -ENOMEM. */
+int blstore_filt_note(struct blfilt *f, const uint8_t *key, size_t klen, const uint8_t *val,
+		      size_t vlen);
+/* ORs f into list id's filter (write txn), writing each chunk of f once
+ * and only when it gains bits. f's chunks hold the union afterwards. A
+ * stored chunk that cannot be read makes it rebuild the list's filter from
+ * its entries instead, so call it after writing the entries. */
+int blstore_filt_merge(MDB_txn *txn, const struct blstore *s, uint32_t id, struct blfilt *f);
+/* Rebuilds list id's filter from its entries (write txn): exact again
+ * after deletes. Writes only the chunks that change. */
+int blstore_filt_rebuild(MDB_txn *txn, const struct blstore *s, uint32_t id);
 
 /* The outcome of matching one key. */
 enum blmatch { BLM_NONE = 0, BLM_LISTED, BLM_EXCLUDED };

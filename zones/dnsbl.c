@@ -8,7 +8,8 @@
  *    environment, renewed lazily and reset every few milliseconds so new
  *    commits are seen and the writer can reuse old pages (STYLE.md #9);
  *  - the lookup: query name -> typed keys -> entries -> answer, without
- *    allocating and without keeping pointers into the map. */
+ *    allocating. The only pointers into the map kept beyond a lookup are
+ *    the filter chunks, each tagged with the snapshot it belongs to. */
 #include "dnsbl.h"
 
 #include "blkey.h"
@@ -19,6 +20,7 @@
 #include "zone.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -38,6 +40,7 @@ struct blenv {
 	int refs;            /* zones + reader slots; under reg_lock */
 	_Atomic int zrefs;   /* zones only: 0 tells readers to let go */
 	_Atomic int resize_pending;
+	_Atomic unsigned mapgen; /* counts remaps: pointers into the map die */
 	/* Held shared by every worker whose transaction is live, exclusively
 	 * to remap after the writer grew the file past our map
 	 * (mdb_env_set_mapsize requires no live transaction). */
@@ -56,6 +59,22 @@ struct dnsbl_zone {
 	size_t n_acl;
 };
 
+/* A worker's view of one IPv4 list's /24 filter (blfilt.h): chunk[o] is
+ * the chunk of /8 o as fetched under the read transaction whose id
+ * (mdb_txn_id) is tag[o]. Such a pointer into the map stays valid as long
+ * as the worker reads that same snapshot: a transaction renewed on an
+ * unchanged database keeps its id, and every commit makes a new one (and
+ * a remap, which moves the map, empties the cache: mapgen). So a chunk is
+ * fetched once per /8 per commit, and a lookup is one bit test. Tag 0:
+ * not fetched (no snapshot a reader can open has id 0: the writer that
+ * created the schema record committed). */
+struct filtcache {
+	uint32_t id;
+	unsigned long bound; /* the slot activation that last used it; 0 free */
+	size_t tag[256];
+	const uint8_t *chunk[256]; /* NULL: nothing listed in that /8 */
+};
+
 /* What a read transaction learns once about a list: which key types it
  * holds, so a zone answers only the query forms its lists contain, and
  * which prefix lengths, so an address lookup probes only those. */
@@ -63,6 +82,7 @@ struct listinfo {
 	uint32_t id;
 	uint8_t mask; /* 1 ip4, 2 ip6, 4 domain */
 	struct blstore_plens plens;
+	struct filtcache *fc; /* NULL: no filter (schema < 3, no IPv4, too many lists) */
 };
 
 struct rslot {
@@ -73,6 +93,11 @@ struct rslot {
 	uint64_t since_ms;
 	struct listinfo types[MAX_CACHED_LISTS];
 	int n_types;
+	size_t txnid;         /* of the live transaction */
+	int filters;          /* its snapshot has filters (schema 3) */
+	unsigned long act;    /* activations so far */
+	unsigned mapgen;      /* the env's mapgen when fc was last valid */
+	struct filtcache *fc; /* MAX_CACHED_LISTS of them, allocated with the slot */
 };
 
 struct dnsbl_readers {
@@ -256,6 +281,7 @@ static void slot_drop(struct rslot *s)
 	if (s->txn)
 		mdb_txn_abort(s->txn);
 	env_unref(s->env);
+	free(s->fc);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -271,6 +297,7 @@ static void try_resize(struct blenv *e)
 				mdb_strerror(rc));
 		else
 			log_info("%s: database grew, remapped", e->path);
+		atomic_fetch_add(&e->mapgen, 1); /* even on failure: be safe */
 		atomic_store(&e->resize_pending, 0);
 	}
 	pthread_rwlock_unlock(&e->maplock);
@@ -327,15 +354,20 @@ static struct rslot *slot_acquire(struct dnsbl_readers *r, struct blenv *e)
 	if (pthread_rwlock_tryrdlock(&e->maplock) != 0)
 		return NULL; /* a remap is under way: a moment of SERVFAIL */
 	if (s->env == NULL) {
-		rc = mdb_txn_begin(e->store->env, NULL, MDB_RDONLY, &s->txn);
+		s->fc = calloc(MAX_CACHED_LISTS, sizeof(*s->fc));
+		rc = s->fc ? mdb_txn_begin(e->store->env, NULL, MDB_RDONLY, &s->txn) : ENOMEM;
 		if (rc == 0 && (rc = mdb_cursor_open(s->txn, e->store->entries, &s->cur)) != 0) {
 			mdb_txn_abort(s->txn);
 			s->txn = NULL;
 		}
-		if (rc != 0)
+		if (rc != 0) {
+			free(s->fc);
+			s->fc = NULL;
 			goto fail;
+		}
 		env_ref(e);
 		s->env = e;
+		s->mapgen = atomic_load(&e->mapgen);
 	} else {
 		rc = mdb_txn_renew(s->txn);
 		if (rc == 0)
@@ -354,6 +386,15 @@ static struct rslot *slot_acquire(struct dnsbl_readers *r, struct blenv *e)
 	s->active = 1;
 	s->since_ms = r->now_ms;
 	s->n_types = 0;
+	s->act++;
+	s->txnid = mdb_txn_id(s->txn);
+	uint32_t ver = 0;
+	s->filters = blstore_schema_get(s->txn, e->store, &ver) == 0 && ver == 3;
+	if (s->mapgen != atomic_load(&e->mapgen)) {
+		for (int i = 0; i < MAX_CACHED_LISTS; i++)
+			s->fc[i].bound = 0;
+		s->mapgen = atomic_load(&e->mapgen);
+	}
 	return s;
 fail:
 	pthread_rwlock_unlock(&e->maplock);
@@ -362,6 +403,29 @@ fail:
 	else
 		log_err("%s: read transaction: %s", e->path, mdb_strerror(rc));
 	return NULL;
+}
+
+/* The filter cache of list id for this activation: the one it had, else
+ * one no list of this activation uses (there is one: at most
+ * MAX_CACHED_LISTS lists get one per activation), emptied. */
+static struct filtcache *filt_bind(struct rslot *s, uint32_t id)
+{
+	struct filtcache *spare = NULL;
+	for (int i = 0; i < MAX_CACHED_LISTS; i++) {
+		struct filtcache *f = &s->fc[i];
+		if (f->bound && f->id == id) {
+			f->bound = s->act;
+			return f;
+		}
+		if (f->bound != s->act && (spare == NULL || !f->bound))
+			spare = f;
+	}
+	if (spare == NULL)
+		return NULL;
+	spare->id = id;
+	spare->bound = s->act;
+	memset(spare->tag, 0, sizeof(spare->tag));
+	return spare;
 }
 
 /* The list's info in this transaction: cached in the slot, or in *spare
@@ -386,10 +450,28 @@ static const struct listinfo *list_info(struct rslot *s, uint32_t id, struct lis
 	/* Unreadable: probe every length (slower, still right). */
 	if (blstore_plens_get(s->txn, s->env->store, id, &li->plens) != 0)
 		blstore_plens_all(&li->plens);
+	li->fc = s->filters && (li->mask & 1) && li != spare ? filt_bind(s, id) : NULL;
 	return li;
 }
 
 /* ---- lookup ---- */
+
+/* Whether the list may list a4: its /24's bit, the chunk fetched (one
+ * mdb_get) only when the cached one is from another snapshot. A chunk
+ * that cannot be read (`mxdns bl prune` rewrites it) is not cached: every
+ * lookup in its /8 walks the B-tree, slower and still right. */
+static int filt_maybe(const struct rslot *s, struct filtcache *f, const uint8_t a4[4])
+{
+	unsigned o = a4[0];
+	if (f->tag[o] != s->txnid) {
+		const uint8_t *chunk;
+		if (blstore_filt_chunk(s->txn, s->env->store, f->id, (int)o, &chunk) != 0)
+			return 1;
+		f->chunk[o] = chunk;
+		f->tag[o] = s->txnid;
+	}
+	return blfilt_test(f->chunk[o], a4);
+}
 
 static int net_match(const struct config_net *n, int family, const uint8_t *a)
 {
@@ -579,7 +661,9 @@ void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const ui
 		uint8_t types = li->mask;
 		struct blstore_hit hit;
 		int rc = 0, kind = 0; /* the BLKEY_ type of a listed match */
-		if ((types & 1) && n4 == 4) {
+		/* A clear /24 bit: nothing of this list covers a4, no walk.
+		 * (IPv6 and domains have no filter: see blstore.h.) */
+		if ((types & 1) && n4 == 4 && (li->fc == NULL || filt_maybe(s, li->fc, a4))) {
 			rc = blstore_match_ip(s->cur, id, BLKEY_IP4, a4, 32, &li->plens, now, &hit);
 			if (rc == 0 && hit.what == BLM_LISTED)
 				kind = BLKEY_IP4;

@@ -1,7 +1,9 @@
 /* check_blstore: the LMDB listing store. Longest-prefix match against a
  * brute-force oracle on random nested prefixes and exclusions, expiry,
  * domain wildcards and RFC 8020 existence, value encoding, schema
- * refusal, and map growth without losing committed data. */
+ * refusal and upgrades, map growth without losing committed data, and the
+ * /24 filters: every listed address that any test looks up must have its
+ * /24 in the filter, and writers keep, merge and rebuild it. */
 #include "blimport.h"
 #include "blkey.h"
 #include "blstore.h"
@@ -106,9 +108,76 @@ static int lookup(struct blstore *s, const char *list, const char *addr, uint64_
 		res = -1;
 	else if (h.what == BLM_LISTED)
 		res = h.val.codes[0][3];
+	/* The filter may never hide a listed address (the daemon would
+	 * answer NXDOMAIN without looking). */
+	uint32_t ver = 0;
+	ck_assert_int_eq(blstore_schema_get(txn, s, &ver), 0);
+	if (t == BLKEY_IP4 && h.what == BLM_LISTED && ver >= 3) {
+		const uint8_t *chunk;
+		ck_assert_int_eq(blstore_filt_chunk(txn, s, id, a[0], &chunk), 0);
+		ck_assert_msg(blfilt_test(chunk, a), "%s is listed, its /24 not in the filter", addr);
+	}
 	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
 	return res;
+}
+
+/* The filter bit of addr's /24 in list: 1, 0, or -1 when its chunk is
+ * absent. */
+static int filt_bit(struct blstore *s, const char *list, const char *addr)
+{
+	MDB_txn *txn;
+	uint8_t a[4];
+	const uint8_t *chunk;
+	ck_assert_int_eq(inet_pton(AF_INET, addr, a), 1);
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	ck_assert_int_eq(blstore_filt_chunk(txn, s, blkey_list_id(list), a[0], &chunk), 0);
+	int res = chunk ? blfilt_test(chunk, a) : -1;
+	mdb_txn_abort(txn);
+	return res;
+}
+
+/* How many filter chunks list has, and their set bits. */
+static int filt_chunks(struct blstore *s, const char *list, size_t *bits)
+{
+	MDB_txn *txn;
+	int n = 0;
+	*bits = 0;
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	for (int o = 0; o < 256; o++) {
+		const uint8_t *chunk;
+		ck_assert_int_eq(blstore_filt_chunk(txn, s, blkey_list_id(list), o, &chunk), 0);
+		if (chunk == NULL)
+			continue;
+		n++;
+		for (int i = 0; i < BLFILT_CHUNK; i++)
+			*bits += (size_t)__builtin_popcount(chunk[i]);
+	}
+	mdb_txn_abort(txn);
+	return n;
+}
+
+/* Deletes entries (plain syntax) from list. */
+static void del(struct blstore *s, const char *list, const char *entry)
+{
+	struct blimport im;
+	struct blval v = {0};
+	struct blapply_opts ao = {BLAPPLY_DEL, 0, 1, {1e40, 1e40}, 0};
+	struct blapply_result r;
+	blimport_init(&im);
+	ck_assert_int_eq(blimport_entry_add(&im, list, entry, 0, &v, err, sizeof(err)), 0);
+	blimport_sort(&im);
+	ck_assert_msg(blimport_apply(s, &im, &ao, &r, err, sizeof(err)) == 0, "%s", err);
+	blimport_cleanup(&im);
+}
+
+/* Runs blstore_filt_rebuild for list in a write transaction of its own. */
+static void rebuild(struct blstore *s, const char *list)
+{
+	MDB_txn *txn;
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(blstore_filt_rebuild(txn, s, blkey_list_id(list)), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
 }
 
 START_TEST(lpm_nested_and_exclusions)
@@ -357,11 +426,14 @@ START_TEST(schema1_upgrade)
 	ck_assert_int_eq(lookup(s, "a", "2001:db8::5", 0), 2);
 	blstore_close(s);
 
-	s = open_rw(); /* the upgrade */
-	ck_assert_uint_eq(s->schema, 2);
+	s = open_rw(); /* the upgrade, through 2 to 3 */
+	ck_assert_uint_eq(s->schema, 3);
 	blstore_close(s);
 	ck_assert_int_eq(blstore_open(path, BLSTORE_RDONLY, &s, err, sizeof(err)), 0);
-	ck_assert_uint_eq(s->schema, 2);
+	ck_assert_uint_eq(s->schema, 3);
+	ck_assert_int_eq(filt_bit(s, "a", "192.0.2.9"), 1);
+	ck_assert_int_eq(filt_bit(s, "a", "198.51.100.1"), 1);
+	ck_assert_int_eq(filt_bit(s, "b", "203.0.113.1"), 1);
 	plens_of(s, "a", &pl);
 	ck_assert_uint_eq(pl.ip4, (1ull << 24) | (1ull << 32));
 	ck_assert_uint_eq(pl.ip6[1], 1);
@@ -371,6 +443,194 @@ START_TEST(schema1_upgrade)
 	ck_assert_int_eq(lookup(s, "a", "198.51.100.7", 0), 2);
 	ck_assert_int_eq(lookup(s, "b", "203.0.113.100", 0), 3);
 	ck_assert_int_eq(lookup(s, "b", "203.0.113.200", 0), 0);
+	blstore_close(s);
+}
+END_TEST
+
+/* What writers do to the filter: a positive entry sets the bits of its
+ * /24s, an exclusion none, a delete leaves them, a rebuild (prune) and a
+ * replacement make it exact; short prefixes fill whole chunks. */
+START_TEST(filter_maintenance)
+{
+	struct blstore *s = open_rw();
+	size_t bits;
+	const char *e[] = {"192.0.2.7", "10.20.0.0/16", "!10.20.5.0/24", "!198.51.100.9"};
+	ck_assert_int_eq(add(s, "l", e, 4, 2, 0, 0), 0);
+	ck_assert_int_eq(filt_bit(s, "l", "192.0.2.200"), 1);
+	ck_assert_int_eq(filt_bit(s, "l", "192.0.3.7"), 0);
+	ck_assert_int_eq(filt_bit(s, "l", "10.20.5.1"), 1); /* the /16 covers it */
+	ck_assert_int_eq(filt_bit(s, "l", "10.21.0.1"), 0);
+	ck_assert_int_eq(filt_bit(s, "l", "198.51.100.9"), -1); /* exclusions set nothing */
+	ck_assert_int_eq(filt_bit(s, "l", "11.0.0.1"), -1);
+	ck_assert_int_eq(filt_chunks(s, "l", &bits), 2);
+	ck_assert_uint_eq(bits, 1 + 256);
+	ck_assert_int_eq(lookup(s, "l", "10.20.5.1", 0), -1);
+	ck_assert_int_eq(lookup(s, "l", "10.20.6.1", 0), 2);
+	ck_assert_int_eq(filt_chunks(s, "other", &bits), 0);
+	/* an exclusion turned into a listing sets its bit */
+	const char *e2[] = {"198.51.100.9"};
+	ck_assert_int_eq(add(s, "l", e2, 1, 3, 0, 0), 0);
+	ck_assert_int_eq(filt_bit(s, "l", "198.51.100.9"), 1);
+	ck_assert_int_eq(lookup(s, "l", "198.51.100.9", 0), 3);
+	/* a delete leaves the bit, a rebuild clears it and drops empty chunks */
+	del(s, "l", "192.0.2.7");
+	ck_assert_int_eq(filt_bit(s, "l", "192.0.2.7"), 1);
+	ck_assert_int_eq(lookup(s, "l", "192.0.2.7", 0), 0);
+	rebuild(s, "l");
+	ck_assert_int_eq(filt_bit(s, "l", "192.0.2.7"), -1);
+	ck_assert_int_eq(filt_chunks(s, "l", &bits), 2);
+	ck_assert_uint_eq(bits, 256 + 1);
+	/* /4: sixteen whole chunks */
+	const char *wide[] = {"64.0.0.0/4"};
+	ck_assert_int_eq(add(s, "l", wide, 1, 4, 0, 1), 0);
+	ck_assert_int_eq(filt_chunks(s, "l", &bits), 18);
+	ck_assert_uint_eq(bits, 16 * 65536 + 257);
+	ck_assert_int_eq(filt_bit(s, "l", "79.255.255.255"), 1);
+	ck_assert_int_eq(filt_bit(s, "l", "80.0.0.0"), -1);
+	ck_assert_int_eq(lookup(s, "l", "71.2.3.4", 0), 4);
+	/* a replacement starts from nothing */
+	struct blimport im;
+	struct blval v = {0};
+	v.n_codes = 1;
+	memcpy(v.codes[0], "\x7f\0\0\5", 4);
+	struct blapply_opts rep = {BLAPPLY_PUT, 1, 1, {1e40, 1e40}, 0};
+	struct blapply_result r;
+	blimport_init(&im);
+	ck_assert_int_eq(blimport_entry_add(&im, "l", "203.0.113.0/25", 0, &v, err, sizeof(err)), 0);
+	blimport_sort(&im);
+	ck_assert_int_eq(blimport_apply(s, &im, &rep, &r, err, sizeof(err)), 0);
+	blimport_cleanup(&im);
+	ck_assert_int_eq(filt_chunks(s, "l", &bits), 1);
+	ck_assert_uint_eq(bits, 1);
+	ck_assert_int_eq(filt_bit(s, "l", "203.0.113.200"), 1);
+	ck_assert_int_eq(filt_bit(s, "l", "64.0.0.1"), -1);
+	blstore_close(s);
+}
+END_TEST
+
+/* A filter chunk of the wrong size: the next writer rebuilds the list's
+ * filter rather than trusting it; a reader gets MX_EMALFORMED. */
+START_TEST(filter_malformed_chunk)
+{
+	struct blstore *s = open_rw();
+	const char *e[] = {"192.0.2.7", "192.0.2.8"};
+	ck_assert_int_eq(add(s, "l", e, 2, 2, 0, 0), 0);
+	uint8_t kb[10] = {'f', 'i', 'l', 't', ':'};
+	uint32_t id = blkey_list_id("l");
+	kb[5] = (uint8_t)(id >> 24);
+	kb[6] = (uint8_t)(id >> 16);
+	kb[7] = (uint8_t)(id >> 8);
+	kb[8] = (uint8_t)id;
+	kb[9] = 192;
+	MDB_txn *txn;
+	MDB_val k = {10, kb}, v = {3, "bad"};
+	const uint8_t *chunk;
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_put(txn, s->meta, &k, &v, 0), 0);
+	ck_assert_int_eq(blstore_filt_chunk(txn, s, id, 192, &chunk), MX_EMALFORMED);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	const char *e2[] = {"192.0.2.9"};
+	ck_assert_int_eq(add(s, "l", e2, 1, 2, 0, 0), 0);
+	ck_assert_int_eq(filt_bit(s, "l", "192.0.2.7"), 1);
+	size_t bits;
+	ck_assert_int_eq(filt_chunks(s, "l", &bits), 1);
+	ck_assert_uint_eq(bits, 1);
+	blstore_close(s);
+}
+END_TEST
+
+/* A schema 2 database (no filters): read without them, upgraded by a
+ * writer's open to filters equal to a rebuild from the entries. */
+START_TEST(schema2_upgrade)
+{
+	struct blstore *s = open_rw();
+	const char *a[] = {"192.0.2.0/24", "198.51.100.7", "!198.51.100.8", "2001:db8::/64",
+			   "spam.example", "64.0.0.0/6"};
+	const char *b[] = {"203.0.113.0/25"};
+	ck_assert_int_eq(add(s, "a", a, 6, 2, 0, 1), 0);
+	ck_assert_int_eq(add(s, "b", b, 1, 3, 0, 0), 0);
+	size_t bits_a, bits_b, bits;
+	ck_assert_int_eq(filt_chunks(s, "a", &bits_a), 6);
+	ck_assert_int_eq(filt_chunks(s, "b", &bits_b), 1);
+	/* make it look like schema 2: version 2, no filt: records */
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k = {6, "schema"}, v = {4, "\0\0\0\x02"};
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_put(txn, s->meta, &k, &v, 0), 0);
+	ck_assert_int_eq(mdb_cursor_open(txn, s->meta, &c), 0);
+	k.mv_size = 5;
+	k.mv_data = "filt:";
+	int n = 0;
+	for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size > 5 && memcmp(k.mv_data, "filt:", 5) == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT), n++)
+		ck_assert_int_eq(mdb_cursor_del(c, 0), 0);
+	ck_assert_int_eq(n, 7);
+	mdb_cursor_close(c);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	blstore_close(s);
+
+	ck_assert_int_eq(blstore_open(path, BLSTORE_RDONLY, &s, err, sizeof(err)), 0);
+	ck_assert_uint_eq(s->schema, 2);
+	ck_assert_int_eq(filt_chunks(s, "a", &bits), 0);
+	ck_assert_int_eq(lookup(s, "a", "192.0.2.9", 0), 2);
+	blstore_close(s);
+
+	s = open_rw(); /* the upgrade */
+	ck_assert_uint_eq(s->schema, 3);
+	blstore_close(s);
+	ck_assert_int_eq(blstore_open(path, BLSTORE_RDONLY, &s, err, sizeof(err)), 0);
+	ck_assert_uint_eq(s->schema, 3);
+	ck_assert_int_eq(filt_chunks(s, "a", &bits), 6);
+	ck_assert_uint_eq(bits, bits_a);
+	ck_assert_int_eq(filt_chunks(s, "b", &bits), 1);
+	ck_assert_uint_eq(bits, bits_b);
+	ck_assert_int_eq(filt_bit(s, "a", "198.51.100.8"), 1); /* .7's /24 */
+	ck_assert_int_eq(filt_bit(s, "a", "67.255.0.1"), 1);
+	ck_assert_int_eq(filt_bit(s, "a", "68.0.0.1"), -1);
+	ck_assert_int_eq(lookup(s, "a", "198.51.100.7", 0), 2);
+	ck_assert_int_eq(lookup(s, "b", "203.0.113.9", 0), 3);
+	blstore_close(s);
+}
+END_TEST
+
+/* An upgrade whose filters do not fit the writer's map grows it and runs
+ * again: 60 /8s with one entry each take 60 chunks (some 720 KB), the map
+ * 256 KiB. */
+START_TEST(schema2_upgrade_grows_the_map)
+{
+	struct blstore *s = open_rw();
+	MDB_txn *txn;
+	uint8_t key[BLKEY_HDR + 5], val[64], a[4] = {0, 1, 2, 3};
+	struct blval bv = {0};
+	bv.n_codes = 1;
+	memcpy(bv.codes[0], "\x7f\0\0\2", 4);
+	int vl = blval_encode(&bv, val, sizeof(val));
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	struct blstore_list l;
+	ck_assert_int_eq(blstore_list_ensure(txn, s, "l", &l), 0);
+	for (int i = 0; i < 60; i++) {
+		a[0] = (uint8_t)(11 + i);
+		MDB_val k = {blkey_ip(key, l.id, BLKEY_IP4, a, 32), key}, v = {(size_t)vl, val};
+		ck_assert_int_eq(mdb_put(txn, s->entries, &k, &v, 0), 0);
+	}
+	struct blstore_plens pl = {1ull << 32, {0, 0, 0}};
+	ck_assert_int_eq(blstore_plens_merge(txn, s, l.id, &pl), 0);
+	MDB_val k = {6, "schema"}, v = {4, "\0\0\0\x02"};
+	ck_assert_int_eq(mdb_put(txn, s->meta, &k, &v, 0), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	blstore_close(s);
+	setenv("MXDNS_BLSTORE_MAPSIZE", "262144", 1);
+	s = open_rw();
+	ck_assert_uint_eq(s->schema, 3);
+	MDB_envinfo info;
+	mdb_env_info(s->env, &info);
+	ck_assert_uint_gt(info.me_mapsize, 262144);
+	size_t bits;
+	ck_assert_int_eq(filt_chunks(s, "l", &bits), 60);
+	ck_assert_uint_eq(bits, 60);
+	ck_assert_int_eq(lookup(s, "l", "70.1.2.3", 0), 2);
 	blstore_close(s);
 }
 END_TEST
@@ -628,6 +888,10 @@ int main(void)
 	tcase_add_test(tc, lpm_random_oracle_ip6);
 	tcase_add_test(tc, plens_records);
 	tcase_add_test(tc, schema1_upgrade);
+	tcase_add_test(tc, schema2_upgrade);
+	tcase_add_test(tc, schema2_upgrade_grows_the_map);
+	tcase_add_test(tc, filter_maintenance);
+	tcase_add_test(tc, filter_malformed_chunk);
 	tcase_add_test(tc, ipv6_and_expiry);
 	tcase_add_test(tc, domains);
 	tcase_add_test(tc, ip_exists);

@@ -1,9 +1,11 @@
 /* check_dnsbl: DNSBL zones end to end below the packet layer: query names
  * to answers (A codes, TXT with "$" expanded and split at 255 bytes), RFC
  * 5782 test points whatever the data, RFC 8020 NODATA above listings,
- * malformed names, ACLs, expiry, and a commit becoming visible to a
- * worker's renewed read transaction. */
+ * malformed names, ACLs, expiry, a commit becoming visible to a worker's
+ * renewed read transaction, and the /24 filter in front of the B-tree
+ * (used on schema 3, refetched after each commit, not on schema 2). */
 #include "blimport.h"
+#include "blkey.h"
 #include "blstore.h"
 #include "config.h"
 #include "dnsbl.h"
@@ -259,6 +261,150 @@ START_TEST(long_txt_split)
 }
 END_TEST
 
+/* Writes an IPv4 entry straight into the entries database, behind the
+ * filter's back (no writer does that: it shows whether a lookup trusted
+ * the filter), or sets the schema record. */
+static void raw_entry(const char *list, const char *addr, uint8_t code)
+{
+	struct blstore *s;
+	MDB_txn *txn;
+	uint8_t a[4], key[BLKEY_HDR + 5], val[64];
+	struct blval v = {0};
+	v.n_codes = 1;
+	memcpy(v.codes[0], "\x7f\0\0\0", 4);
+	v.codes[0][3] = code;
+	ck_assert_int_eq(inet_pton(AF_INET, addr, a), 1);
+	size_t kl = blkey_ip(key, blkey_list_id(list), BLKEY_IP4, a, 32);
+	int vl = blval_encode(&v, val, sizeof(val));
+	ck_assert_int_gt(vl, 0);
+	ck_assert_msg(blstore_open(path, 0, &s, err, sizeof(err)) == 0, "%s", err);
+	MDB_val k = {kl, key}, d = {(size_t)vl, val};
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_put(txn, s->entries, &k, &d, 0), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	blstore_close(s);
+}
+
+static void set_schema(uint32_t ver)
+{
+	struct blstore *s;
+	MDB_txn *txn;
+	uint8_t b[4] = {(uint8_t)(ver >> 24), (uint8_t)(ver >> 16), (uint8_t)(ver >> 8), (uint8_t)ver};
+	ck_assert_msg(blstore_open(path, 0, &s, err, sizeof(err)) == 0, "%s", err);
+	MDB_val k = {6, "schema"}, v = {4, b};
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_put(txn, s->meta, &k, &v, 0), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	blstore_close(s);
+}
+
+START_TEST(filter_in_front_of_the_tree)
+{
+	struct zone *z = load();
+	struct dnsbl_readers *r = dnsbl_readers_new();
+	dnsbl_readers_refresh(r, 1);
+	/* an empty /8, cached as empty; a commit that lists in it is seen
+	 * by the next transaction (another snapshot: the chunk is fetched
+	 * again) */
+	ck_assert_int_eq(look(z, r, "9.9.9.9", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	ck_assert_int_eq(look(z, r, "1.1.1.9", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	put("bl.example", "plain", "9.9.9.9 nine\n", 0);
+	ck_assert_int_eq(look(z, r, "9.9.9.9", NULL, 1500, 0), DNSBL_NXDOMAIN); /* old snapshot */
+	dnsbl_readers_refresh(r, 100);
+	ck_assert_int_eq(look(z, r, "9.9.9.9", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_int_eq(look(z, r, "10.9.9.9", NULL, 1500, 0), DNSBL_NXDOMAIN); /* its /24 only */
+	/* a renewal without a commit keeps the cached chunks */
+	dnsbl_readers_refresh(r, 200);
+	ck_assert_int_eq(look(z, r, "9.9.9.9", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_int_eq(look(z, r, "9.9.8.9", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	/* entries behind the filter's back: in a /24 whose bit is set the
+	 * tree is walked, in one whose bit is clear it is not */
+	raw_entry("bl.example", "9.9.9.10", 6);
+	raw_entry("bl.example", "9.9.7.10", 6);
+	dnsbl_readers_refresh(r, 300);
+	ck_assert_int_eq(look(z, r, "10.9.9.9", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_int_eq(look(z, r, "10.7.9.9", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	/* RFC 5782 test points come before the filter: 127.0.0.2 is listed
+	 * even where the list has nothing in 127/8 */
+	cfg.lists = lists + 1; /* "other" only */
+	struct zone *z2 = load();
+	cfg.lists = lists;
+	ck_assert_int_eq(look(z2, r, "2.0.0.127", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_mem_eq(ans.codes[0], "\x7f\0\0\2", 4);
+	ck_assert_int_eq(look(z2, r, "1.0.0.127", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	ck_assert_int_eq(look(z2, r, "5.2.0.192", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_int_eq(look(z2, r, "6.2.0.192", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	/* a schema 2 snapshot: no filter, the tree decides */
+	set_schema(2);
+	dnsbl_readers_refresh(r, 400);
+	ck_assert_int_eq(look(z, r, "10.7.9.9", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_int_eq(look(z, r, "9.9.9.9", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_int_eq(look(z, r, "99.2.0.192", NULL, 1500, 0), DNSBL_NXDOMAIN); /* excluded */
+	/* a writer's open upgrades it to 3, the filters built from the
+	 * entries (the one written behind the old filter's back included),
+	 * and the running reader uses them from its next transaction */
+	struct blstore *st;
+	ck_assert_msg(blstore_open(path, 0, &st, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(st->schema, 3);
+	blstore_close(st);
+	raw_entry("bl.example", "9.9.6.10", 6);
+	dnsbl_readers_refresh(r, 500);
+	ck_assert_int_eq(look(z, r, "10.7.9.9", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_int_eq(look(z, r, "9.9.9.9", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_int_eq(look(z, r, "10.6.9.9", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	dnsbl_readers_free(r);
+	zone_unref(z2);
+	zone_unref(z);
+}
+END_TEST
+
+/* More lists than a worker caches filters for: the lists beyond walk the
+ * tree, the caches move between lists as zones ask, answers stay right. */
+START_TEST(many_lists)
+{
+	enum { N = 20 };
+	char names[N][16], text[64];
+	char *ln[N], *rev[N];
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "l%d", i);
+		snprintf(text, sizeof(text), "10.0.%d.1\n", i);
+		put(names[i], "plain", text, 0);
+		ln[i] = names[i];
+		rev[N - 1 - i] = names[i];
+	}
+	cfg.lists = ln;
+	cfg.n_lists = N;
+	struct zone *z = load();
+	cfg.lists = rev;
+	struct zone *z2 = load();
+	cfg.lists = lists;
+	cfg.n_lists = 1;
+	struct dnsbl_readers *r = dnsbl_readers_new();
+	for (int round = 0; round < 4; round++) {
+		dnsbl_readers_refresh(r, 1 + 10 * (uint64_t)round);
+		for (int i = 0; i < N; i++) {
+			char q[32];
+			struct zone *zz = (i + round) & 1 ? z : z2;
+			snprintf(q, sizeof(q), "1.%d.0.10", i);
+			ck_assert_int_eq(look(zz, r, q, NULL, 1500, 0), DNSBL_LISTED);
+			snprintf(q, sizeof(q), "2.%d.0.10", i);
+			ck_assert_int_eq(look(zz, r, q, NULL, 1500, 0), DNSBL_NXDOMAIN);
+			snprintf(q, sizeof(q), "1.%d.0.11", i);
+			ck_assert_int_eq(look(zz, r, q, NULL, 1500, 0), DNSBL_NXDOMAIN);
+		}
+		snprintf(text, sizeof(text), "11.1.0.%d\n", round);
+		put(names[round * 5], "plain", text, 0); /* a commit between rounds */
+	}
+	dnsbl_readers_refresh(r, 100);
+	ck_assert_int_eq(look(z, r, "3.0.1.11", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_int_eq(look(z2, r, "0.0.1.11", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_int_eq(look(z2, r, "4.0.1.11", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	dnsbl_readers_free(r);
+	zone_unref(z2);
+	zone_unref(z);
+}
+END_TEST
+
 START_TEST(load_errors)
 {
 	cfg.db = "/nonexistent/dir/bl.mdb";
@@ -279,6 +425,8 @@ int main(void)
 	tcase_add_test(tc, acls);
 	tcase_add_test(tc, two_lists_and_live_change);
 	tcase_add_test(tc, long_txt_split);
+	tcase_add_test(tc, filter_in_front_of_the_tree);
+	tcase_add_test(tc, many_lists);
 	tcase_add_test(tc, load_errors);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
