@@ -116,6 +116,9 @@ if [ -x "$MXDNS" ] && "$MXDNS" bl --help 2>&1 | grep -q import; then
 			timeout 900 "$MXDNS" bl import "$d/list6.ip6trie" --format ip6trie --db "$d/mxdns.mdb" --list bench >&2
 			touch "$d/mxdns.ok"
 		fi
+		# A database kept from an older mxdns is upgraded by any open
+		# of this one (schema 3 adds the /24 filters mxdnsd reads).
+		"$MXDNS" bl stats --db "$d/mxdns.mdb" >/dev/null
 	done
 	ARGS+=(--mxdns-bl)
 else
