@@ -2,6 +2,7 @@
  * common types and ldns for the rest. */
 #include "master.h"
 
+#include "bigmem.h"
 #include "errcode.h"
 #include "zone.h"
 
@@ -447,6 +448,7 @@ static int add_file(struct master_reader *r, const char *path, const char **kept
 	return 0;
 }
 
+/* The whole file, NUL-terminated, in a bigmem buffer of *len + 1 bytes. */
 static int slurp(const char *path, char **buf, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -458,17 +460,18 @@ static int slurp(const char *path, char **buf, size_t *len)
 		close(fd);
 		return e;
 	}
-	*buf = malloc((size_t)st.st_size + 1);
+	size_t size = (size_t)st.st_size;
+	*buf = bigmem_alloc(size + 1);
 	if (!*buf) {
 		close(fd);
 		return -ENOMEM;
 	}
 	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t k = read(fd, *buf + got, (size_t)st.st_size - got);
+	while (got < size) {
+		ssize_t k = read(fd, *buf + got, size - got);
 		if (k <= 0) {
 			int e = k < 0 ? -errno : -EIO;
-			free(*buf);
+			bigmem_free(*buf, size + 1);
 			close(fd);
 			return e;
 		}
@@ -517,7 +520,7 @@ static int include(struct master_reader *r, struct source *s, const struct token
 		return fail(r, s, line, rc, "cannot read $INCLUDE file %s: %s", path,
 			    rc == -EINVAL ? "not a regular file" : strerror(-rc));
 	if ((rc = add_file(r, path, &inc.name)) != 0) {
-		free(buf);
+		bigmem_free(buf, inc.len + 1);
 		return rc;
 	}
 	inc.buf = buf;
@@ -528,7 +531,7 @@ static int include(struct master_reader *r, struct source *s, const struct token
 	memcpy(inc.owner, inc.origin, inc.origin_len);
 	inc.owner_len = inc.origin_len;
 	rc = read_source(r, &inc);
-	free(buf);
+	bigmem_free(buf, inc.len + 1);
 	return rc;
 }
 
@@ -680,7 +683,7 @@ int master_read_file(struct master_reader *r, const char *file, const uint8_t *o
 		s.buf = buf;
 		rc = start(r, &s, kept, origin);
 	}
-	free(buf);
+	bigmem_free(buf, s.len + 1);
 	return rc;
 }
 
