@@ -88,7 +88,9 @@ struct zone {
 	struct zone_node *nodes; /* includes empty non-terminals */
 	size_t n_nodes;
 	/* Open addressing: (hash << 32) | (node index + 1), 0 = empty. The
-	 * hash in the slot saves touching a node that does not match. */
+	 * hash in the slot saves touching a node that does not match. Owned
+	 * (bigmem, table_mask + 1 slots), not in the arena: it is the
+	 * loader's table, grown while the file was read. */
 	uint64_t *table;
 	uint32_t table_mask;
 	const struct zone_node *apex_node;
@@ -100,7 +102,7 @@ struct zone {
 	 * is first published (workers only read it); -1 until then. */
 	int32_t stats_slot;
 	struct dnsbl_zone *bl; /* set for DNSBL zones: the listing lookups */
-	void *arena;           /* owns everything above */
+	void *arena;           /* owns everything above but files and table */
 };
 
 /* Loads and compiles a zone from its master file. origin is the zone name.

@@ -322,6 +322,69 @@ START_TEST(master_file_syntax)
 }
 END_TEST
 
+/* Records of one owner spread over the file, more of them than the short
+ * sort handles, with duplicates; empty non-terminals; DNAME occlusion. */
+START_TEST(records_group_by_owner_in_any_file_order)
+{
+	char err[512];
+	char text[8192];
+	size_t o = (size_t)snprintf(text, sizeof(text), "%s", soa_ns);
+	/* 40 TXT at "many", written from "39" down, each twice, with other
+	 * owners in between. */
+	for (int i = 39; i >= 0; i--)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+				      "many TXT \"%02d\"\nx%d.deep A 192.0.2.%d\nMANY TXT \"%02d\"\n", i,
+				      i % 3, i, i);
+	o += (size_t)snprintf(text + o, sizeof(text) - o,
+			      "many A 192.0.2.1\nd DNAME elsewhere.example.\nx.d A 192.0.2.9\n"
+			      "*.w TXT \"wild\"\n");
+	ck_assert_uint_lt(o, sizeof(text) - 1);
+	struct zone *z = zone_from_text("example.com", text, "group.zone", err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s", err);
+	/* SOA NS + 40 TXT + 1 A at many + 40 A (3 owners) + DNAME + x.d + wildcard */
+	ck_assert_uint_eq(z->n_records, 2 + 40 + 1 + 40 + 1 + 1 + 1);
+	uint8_t n[NAME_MAXLEN];
+	int len = name_from_text("many.example.com", n);
+	const struct zone_node *many = zone_find(z, n, (size_t)len);
+	ck_assert_ptr_nonnull(many);
+	ck_assert_uint_eq(many->n_rrsets, 2);
+	const struct zone_rrset *txt = zone_node_rrset(many, RR_TXT);
+	ck_assert_uint_eq(txt->count, 40);
+	/* In rdata order: "00" .. "39", whatever the file order. */
+	for (uint16_t i = 0; i < txt->count; i++) {
+		const uint8_t *rd = txt->wire + txt->owner_fix[i] + 12;
+		ck_assert_uint_eq(rd[0], 2);
+		ck_assert_int_eq((rd[1] - '0') * 10 + (rd[2] - '0'), i);
+	}
+	/* x0.deep .. x2.deep got 14, 13 and 13 addresses. */
+	const int want[3] = {14, 13, 13};
+	for (int k = 0; k < 3; k++) {
+		char nm[64];
+		snprintf(nm, sizeof(nm), "x%d.deep.example.com", k);
+		len = name_from_text(nm, n);
+		const struct zone_node *x = zone_find(z, n, (size_t)len);
+		ck_assert_ptr_nonnull(x);
+		ck_assert_uint_eq(zone_node_rrset(x, RR_A)->count, want[k]);
+	}
+	/* Empty non-terminals exist with no data. */
+	len = name_from_text("deep.example.com", n);
+	const struct zone_node *deep = zone_find(z, n, (size_t)len);
+	ck_assert_ptr_nonnull(deep);
+	ck_assert_uint_eq(deep->n_rrsets, 0);
+	len = name_from_text("w.example.com", n);
+	const struct zone_node *w = zone_find(z, n, (size_t)len);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_ptr_nonnull(w->wild);
+	/* Below a DNAME: not found (RFC 6672 §2.4). */
+	len = name_from_text("x.d.example.com", n);
+	ck_assert_ptr_null(zone_find(z, n, (size_t)len));
+	len = name_from_text("d.example.com", n);
+	ck_assert_ptr_nonnull(zone_find(z, n, (size_t)len));
+	ck_assert_ptr_eq(zone_find(z, z->apex, z->apex_len), z->apex_node);
+	zone_unref(z);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("zone");
@@ -336,6 +399,7 @@ int main(void)
 	tcase_add_test(tc, master_file_syntax);
 	tcase_add_test(tc, zonedb_longest_match);
 	tcase_add_test(tc, reload_keeps_old_zone_when_new_is_broken);
+	tcase_add_test(tc, records_group_by_owner_in_any_file_order);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
