@@ -2,7 +2,6 @@
  * common types and ldns for the rest. */
 #include "master.h"
 
-#include "bigmem.h"
 #include "errcode.h"
 #include "zone.h"
 
@@ -35,6 +34,12 @@ struct source {
 	const char *name;
 	const char *buf;
 	size_t len, pos;
+	/* A file is read in pieces into own (cap bytes) from fd; eof once the
+	 * last piece is in. A text is all there: fd -1, eof 1. */
+	int fd;
+	int eof;
+	char *own;
+	size_t cap;
 	int line;
 	uint8_t origin[NAME_MAXLEN];
 	size_t origin_len;
@@ -448,8 +453,13 @@ static int add_file(struct master_reader *r, const char *path, const char **kept
 	return 0;
 }
 
-/* The whole file, NUL-terminated, in a bigmem buffer of *len + 1 bytes. */
-static int slurp(const char *path, char **buf, size_t *len)
+/* A quarter megabyte at a time: the buffer stays in cache, where reading
+ * the whole file at once cost a fresh page per 4 KiB of it. */
+#define SOURCE_CHUNK ((size_t)256 << 10)
+
+/* Opens a file for reading in pieces; on success close it with
+ * source_close. */
+static int source_open(struct source *s, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -460,34 +470,80 @@ static int slurp(const char *path, char **buf, size_t *len)
 		close(fd);
 		return e;
 	}
-	size_t size = (size_t)st.st_size;
-	*buf = bigmem_alloc(size + 1);
-	if (!*buf) {
+	if (!(s->own = malloc(SOURCE_CHUNK))) {
 		close(fd);
 		return -ENOMEM;
 	}
-	size_t got = 0;
-	while (got < size) {
-		ssize_t k = read(fd, *buf + got, size - got);
-		if (k <= 0) {
-			int e = k < 0 ? -errno : -EIO;
-			bigmem_free(*buf, size + 1);
-			close(fd);
-			return e;
-		}
-		got += (size_t)k;
-	}
-	close(fd);
-	(*buf)[got] = 0;
-	*len = got;
+	s->fd = fd;
+	s->eof = 0;
+	s->cap = SOURCE_CHUNK;
+	s->buf = s->own;
+	s->len = s->pos = 0;
 	return 0;
+}
+
+static void source_close(struct source *s)
+{
+	close(s->fd);
+	free(s->own);
+	s->fd = -1;
+	s->own = NULL;
+}
+
+/* Moves buf[pos..len) (the entry being read) to the front and reads more
+ * after it; a buffer that one entry fills is doubled. */
+static int source_refill(struct source *s)
+{
+	memmove(s->own, s->own + s->pos, s->len - s->pos);
+	s->len -= s->pos;
+	s->pos = 0;
+	if (s->len == s->cap) {
+		char *nb = s->cap <= SIZE_MAX / 2 ? realloc(s->own, s->cap * 2) : NULL;
+		if (!nb)
+			return -ENOMEM;
+		s->own = nb;
+		s->buf = nb;
+		s->cap *= 2;
+	}
+	ssize_t k;
+	do
+		k = read(s->fd, s->own + s->len, s->cap - s->len);
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return -errno;
+	if (k == 0)
+		s->eof = 1;
+	s->len += (size_t)k;
+	return 0;
+}
+
+/* read_entry over a file read in pieces. An entry that reaches the end of
+ * the buffer before the end of the file is read again with more data; one
+ * that ends inside the buffer is whole, since read_entry looks at most one
+ * byte past where it stops. Entries start at the start of a line, so the
+ * blank-owner test reads the same after the move. Returns as read_entry,
+ * or -2 with *err set when the file cannot be read. */
+static int next_entry(struct source *s, struct token *t, int *blank_owner, int *first_line,
+		      const char **why, int *err)
+{
+	for (;;) {
+		size_t start = s->pos;
+		int line = s->line;
+		*blank_owner = 0;
+		int n = read_entry(s, t, blank_owner, first_line, why);
+		if (s->eof || s->pos < s->len)
+			return n;
+		s->pos = start;
+		s->line = line;
+		if ((*err = source_refill(s)) != 0)
+			return -2;
+	}
 }
 
 static int include(struct master_reader *r, struct source *s, const struct token *t, int n, int line)
 {
 	char name[PATH_MAX], path[PATH_MAX];
 	struct source inc = {0};
-	char *buf = NULL;
 	int rc;
 
 	if (!r->allow_include)
@@ -516,22 +572,20 @@ static int include(struct master_reader *r, struct source *s, const struct token
 			return fail(r, s, line, MX_ESYNTAX, "bad origin in $INCLUDE");
 		inc.origin_len = (size_t)len;
 	}
-	if ((rc = slurp(path, &buf, &inc.len)) != 0)
+	if ((rc = source_open(&inc, path)) != 0)
 		return fail(r, s, line, rc, "cannot read $INCLUDE file %s: %s", path,
 			    rc == -EINVAL ? "not a regular file" : strerror(-rc));
 	if ((rc = add_file(r, path, &inc.name)) != 0) {
-		bigmem_free(buf, inc.len + 1);
+		source_close(&inc);
 		return rc;
 	}
-	inc.buf = buf;
-	inc.pos = 0;
 	inc.line = 1;
 	inc.depth = s->depth + 1;
 	inc.stack[inc.depth] = inc.name;
 	memcpy(inc.owner, inc.origin, inc.origin_len);
 	inc.owner_len = inc.origin_len;
 	rc = read_source(r, &inc);
-	bigmem_free(buf, inc.len + 1);
+	source_close(&inc);
 	return rc;
 }
 
@@ -570,7 +624,12 @@ static int read_source(struct master_reader *r, struct source *s)
 	for (;;) {
 		int blank = 0, line = s->line;
 		const char *why = NULL;
-		int n = read_entry(s, t, &blank, &line, &why);
+		int err = 0;
+		int n = next_entry(s, t, &blank, &line, &why, &err);
+		if (n == -2) {
+			rc = fail(r, s, s->line, err, "cannot read: %s", strerror(-err));
+			goto done;
+		}
 		if (n < 0) {
 			rc = fail(r, s, s->line, MX_ESYNTAX, "%s", why);
 			goto done;
@@ -670,27 +729,24 @@ static int start(struct master_reader *r, struct source *s, const char *name, co
 int master_read_file(struct master_reader *r, const char *file, const uint8_t *origin)
 {
 	struct source s = {0};
-	char *buf = NULL;
 	const char *kept;
-	int rc = slurp(file, &buf, &s.len);
+	int rc = source_open(&s, file);
 	if (rc != 0) {
 		snprintf(r->err, r->errlen, "%s: cannot read: %s", file,
 			 rc == -EINVAL ? "not a regular file" : strerror(-rc));
 		return rc;
 	}
 	r->allow_include = 1;
-	if ((rc = add_file(r, file, &kept)) == 0) {
-		s.buf = buf;
+	if ((rc = add_file(r, file, &kept)) == 0)
 		rc = start(r, &s, kept, origin);
-	}
-	bigmem_free(buf, s.len + 1);
+	source_close(&s);
 	return rc;
 }
 
 int master_read_text(struct master_reader *r, const char *text, size_t len, const char *label,
 		     const uint8_t *origin)
 {
-	struct source s = {.buf = text, .len = len};
+	struct source s = {.buf = text, .len = len, .fd = -1, .eof = 1};
 	r->allow_include = 0;
 	return start(r, &s, label, origin);
 }
