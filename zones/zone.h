@@ -37,19 +37,21 @@ struct zone_additional {
 	uint16_t name_off; /* offset in zone_rrset.wire of the rdata name */
 };
 
+/* Pointers first, then the small fields: 64 bytes, where the natural
+ * order padded it to 80 (a million-record zone has about as many RRsets). */
 struct zone_rrset {
-	uint16_t type;
-	uint16_t count;     /* RRs */
-	uint32_t ttl;
-	uint8_t *wire;      /* rendered RRs, see above */
-	uint32_t wire_len;
+	uint8_t *wire;       /* rendered RRs, see above */
 	uint16_t *owner_fix; /* offsets of the 2-byte owner placeholders (one per RR) */
 	uint16_t *apex_fix;  /* offsets of rdata pointer placeholders to the apex */
-	uint16_t n_apex_fix;
 	struct zone_additional *add; /* A/AAAA to add (MX, SRV, NS targets) */
-	uint16_t n_add;
 	/* CNAME and DNAME: the target, lowercased, for following chains. */
 	const uint8_t *target;
+	uint32_t ttl;
+	uint32_t wire_len;
+	uint16_t type;
+	uint16_t count;     /* RRs */
+	uint16_t n_apex_fix;
+	uint16_t n_add;
 	uint8_t target_len;
 };
 
