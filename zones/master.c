@@ -71,6 +71,14 @@ static int fail(struct master_reader *r, const struct source *s, int line, int c
 
 /* ---- tokens ----------------------------------------------------------- */
 
+/* What ends an unquoted token (1), or escapes inside one (2); what needs a
+ * look inside a quoted string (1: the closing quote, 2: an escape, 3: a
+ * newline, counted). Tables, so a long token is one test per byte. */
+static const uint8_t plain_class[256] = {[' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1,
+					 [';'] = 1, ['('] = 1,  [')'] = 1,  ['"'] = 1,
+					 ['\\'] = 2};
+static const uint8_t quoted_class[256] = {['"'] = 1, ['\\'] = 2, ['\n'] = 3};
+
 /* Reads the tokens of one entry (an entry spans lines inside parentheses).
  * Returns the number of tokens, 0 at the end, or -1 on a syntax error
  * (message in *why). *blank_owner: the entry starts with white space. */
@@ -128,7 +136,12 @@ static int read_entry(struct source *s, struct token *t, int *blank_owner, int *
 			*first_line = s->line;
 		if (c == '"') {
 			size_t start = ++s->pos;
-			while (s->pos < s->len && s->buf[s->pos] != '"') {
+			for (;;) {
+				while (s->pos < s->len && !quoted_class[(uint8_t)s->buf[s->pos]])
+					s->pos++;
+				if (s->pos >= s->len || s->buf[s->pos] == '"')
+					break;
+				/* An escape takes the next byte, which may be a newline. */
 				if (s->buf[s->pos] == '\\' && s->pos + 1 < s->len)
 					s->pos++;
 				if (s->buf[s->pos] == '\n')
@@ -144,16 +157,13 @@ static int read_entry(struct source *s, struct token *t, int *blank_owner, int *
 			continue;
 		}
 		size_t start = s->pos;
-		while (s->pos < s->len) {
-			c = s->buf[s->pos];
-			if (c == '\\' && s->pos + 1 < s->len && s->buf[s->pos + 1] != '\n') {
-				s->pos += 2;
-				continue;
-			}
-			if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' || c == '(' ||
-			    c == ')' || c == '"')
+		for (;;) {
+			while (s->pos < s->len && !plain_class[(uint8_t)s->buf[s->pos]])
+				s->pos++;
+			if (s->pos >= s->len || plain_class[(uint8_t)s->buf[s->pos]] == 1)
 				break;
-			s->pos++;
+			/* A backslash escapes the next byte, unless that ends the line. */
+			s->pos += s->pos + 1 < s->len && s->buf[s->pos + 1] != '\n' ? 2 : 1;
 		}
 		t[n++] = (struct token){s->buf + start, s->pos - start, 0};
 	}
@@ -205,15 +215,23 @@ static int parse_ttl(const struct token *t, uint32_t *out)
 	return 0;
 }
 
+/* ASCII case folding of one byte compared with a lowercase letter. */
+static int is_letter(char c, char lower)
+{
+	return (char)(c | 0x20) == lower;
+}
+
 static int parse_class(const struct token *t, uint16_t *out)
 {
 	if (t->quoted)
 		return -1;
-	if (tok_eq(t, "IN"))
+	/* Asked of most type fields too (a class is optional): two bytes
+	 * settle it without a string compare. */
+	if (t->len == 2 && is_letter(t->s[0], 'i') && is_letter(t->s[1], 'n'))
 		*out = CLASS_IN;
-	else if (tok_eq(t, "CH"))
+	else if (t->len == 2 && is_letter(t->s[0], 'c') && is_letter(t->s[1], 'h'))
 		*out = CLASS_CH;
-	else if (tok_eq(t, "HS"))
+	else if (t->len == 2 && is_letter(t->s[0], 'h') && is_letter(t->s[1], 's'))
 		*out = 4;
 	else if (t->len > 5 && strncasecmp(t->s, "CLASS", 5) == 0 && isdigit((unsigned char)t->s[5])) {
 		unsigned long v = strtoul(t->s + 5, NULL, 10);
@@ -241,6 +259,20 @@ static int parse_type(const struct token *t, uint16_t *out)
 		*out = (uint16_t)v;
 		return 0;
 	}
+	/* The common types without ldns's search of its whole table. */
+	static const struct {
+		const char *name;
+		size_t len;
+		uint16_t type;
+	} common[] = {{"A", 1, RR_A},	  {"NS", 2, RR_NS},	  {"MX", 2, RR_MX},
+		      {"TXT", 3, RR_TXT},	  {"AAAA", 4, RR_AAAA}, {"CNAME", 5, RR_CNAME},
+		      {"SOA", 3, RR_SOA},	  {"PTR", 3, RR_PTR},	  {"SRV", 3, RR_SRV},
+		      {"TLSA", 4, RR_TLSA}, {"CAA", 3, RR_CAA},	  {"DS", 2, RR_DS}};
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (common[i].len == t->len && strcasecmp(buf, common[i].name) == 0) {
+			*out = common[i].type;
+			return 0;
+		}
 	ldns_rr_type type = ldns_get_rr_type_by_name(buf);
 	if (type == 0)
 		return -1;
@@ -280,6 +312,13 @@ static int parse_name(const struct source *s, const struct token *t, uint8_t out
 static int parse_string(const struct token *t, uint8_t *out)
 {
 	size_t o = 0;
+	if (!memchr(t->s, '\\', t->len)) { /* most strings: copied as they are */
+		if (t->len > 255)
+			return -1;
+		memcpy(out + 1, t->s, t->len);
+		out[0] = (uint8_t)t->len;
+		return (int)t->len + 1;
+	}
 	for (size_t i = 0; i < t->len; i++) {
 		int c = (unsigned char)t->s[i];
 		if (c == '\\' && i + 1 < t->len) {
@@ -317,6 +356,56 @@ static int put_u16(uint8_t *w, size_t *o, const struct token *t)
 	w[(*o)++] = (uint8_t)(v >> 8);
 	w[(*o)++] = (uint8_t)v;
 	return 0;
+}
+
+/* A decimal 0..255 field; -1 for anything else (mnemonics are ldns's). */
+static int put_u8(uint8_t *w, size_t *o, const struct token *t)
+{
+	unsigned v = 0;
+	if (t->quoted || t->len == 0 || t->len > 3)
+		return -1;
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->s[i] < '0' || t->s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(t->s[i] - '0');
+	}
+	if (v > 255)
+		return -1;
+	w[(*o)++] = (uint8_t)v;
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Hex over one or more fields (as ldns joins them) into w at *o: 0, or
+ * -1 when a field is not plain hex or the digits are odd in number. */
+static int put_hex(uint8_t *w, size_t *o, const struct token *t, int n)
+{
+	int high = -1;
+	for (int i = 0; i < n; i++) {
+		if (t[i].quoted)
+			return -1;
+		for (size_t k = 0; k < t[i].len; k++) {
+			int d = hex_digit(t[i].s[k]);
+			if (d < 0)
+				return -1;
+			if (high < 0) {
+				high = d;
+				continue;
+			}
+			if (*o >= RDATA_MAX)
+				return -1;
+			w[(*o)++] = (uint8_t)(high << 4 | d);
+			high = -1;
+		}
+	}
+	return high < 0 ? 0 : -1;
 }
 
 static int put_name(const struct source *s, struct master_rr *rr, uint8_t *w, size_t *o,
@@ -374,6 +463,14 @@ static int fast_rdata(const struct source *s, struct master_rr *rr, const struct
 				return -1;
 			o += (size_t)k;
 		}
+		break;
+	case RR_TLSA:
+		/* RFC 6698 §2.2: usage, selector, matching type, data. Other
+		 * spellings (mnemonics, odd hex) are left to ldns to accept or
+		 * refuse, so both read a record the same way. */
+		if (n < 4 || put_u8(w, &o, &t[0]) != 0 || put_u8(w, &o, &t[1]) != 0 ||
+		    put_u8(w, &o, &t[2]) != 0 || put_hex(w, &o, t + 3, n - 3) != 0 || o == 3)
+			return 1;
 		break;
 	default:
 		return 1;
@@ -686,8 +783,9 @@ static int read_source(struct master_reader *r, struct source *s)
 		s->last_class = rr.klass;
 		const struct token *type_tok = &t[i++];
 		size_t rdlen = 0;
-		int fast = n - i >= 1 && tok_eq(&t[i], "\\#") ? 1
-								: fast_rdata(s, &rr, t + i, n - i, rdata, &rdlen);
+		int generic = n - i >= 1 && !t[i].quoted && t[i].len == 2 && t[i].s[0] == '\\' &&
+			      t[i].s[1] == '#'; /* RFC 3597 \# data: ldns reads it */
+		int fast = generic ? 1 : fast_rdata(s, &rr, t + i, n - i, rdata, &rdlen);
 		if (fast < 0) {
 			rc = fail(r, s, line, MX_ESYNTAX, "bad %.*s record data", (int)type_tok->len,
 				  type_tok->s);

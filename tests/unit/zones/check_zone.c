@@ -385,6 +385,59 @@ START_TEST(records_group_by_owner_in_any_file_order)
 }
 END_TEST
 
+/* TLSA: the reader's own path and ldns's agree, byte for byte, on the
+ * spellings both take; TXT strings with and without escapes. */
+START_TEST(tlsa_and_txt_rdata)
+{
+	static const struct {
+		const char *rdata;
+		const char *wire; /* hex; NULL: refused */
+	} cases[] = {
+		{"3 1 1 47ca73", "03010147ca73"},
+		{"3 1 1 47c a73", "03010147ca73"},	/* fields joined */
+		{"3 1 1 ( 47CA\n 73EB )", "03010147ca73eb"},
+		{"003 01 1 abcd", "030101abcd"},
+		{"3 1 1 abc", "030101abc0"},		/* odd: ldns pads */
+		{"DANE-EE 1 1 abcd", "030101abcd"},	/* mnemonic: ldns */
+		{"3 1 1 abcg", NULL},
+		{"3 1 1 0xabcd", NULL},
+	};
+	char err[512], text[512];
+	uint8_t n[NAME_MAXLEN];
+	int len = name_from_text("t.example.com", n);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "%st TLSA %s\n", soa_ns, cases[i].rdata);
+		struct zone *z = zone_from_text("example.com", text, "tlsa.zone", err, sizeof(err));
+		if (!cases[i].wire) {
+			ck_assert_msg(z == NULL, "case %zu loaded", i);
+			ck_assert_msg(strstr(err, "tlsa.zone:3: TLSA record") != NULL, "%s", err);
+			continue;
+		}
+		ck_assert_msg(z != NULL, "case %zu: %s", i, err);
+		const struct zone_rrset *rs = zone_node_rrset(zone_find(z, n, (size_t)len), RR_TLSA);
+		ck_assert_ptr_nonnull(rs);
+		char hex[256] = "";
+		size_t rdlen = rs->wire_len - 12;
+		for (size_t k = 0; k < rdlen; k++)
+			snprintf(hex + 2 * k, 3, "%02x", rs->wire[12 + k]);
+		ck_assert_str_eq(hex, cases[i].wire);
+		ck_assert_uint_eq(rs->wire[10] << 8 | rs->wire[11], rdlen);
+		zone_unref(z);
+	}
+
+	snprintf(text, sizeof(text), "%st TXT plain \"with space\" \"q\\\"\\065\" \"\"\n",
+		 soa_ns);
+	struct zone *z = zone_from_text("example.com", text, "txt.zone", err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s", err);
+	const struct zone_rrset *rs = zone_node_rrset(zone_find(z, n, (size_t)len), RR_TXT);
+	static const uint8_t want[] = {5, 'p', 'l', 'a', 'i', 'n', 10, 'w', 'i', 't', 'h', ' ',
+				       's', 'p', 'a', 'c', 'e', 3, 'q', '"', 'A', 0};
+	ck_assert_uint_eq(rs->wire_len - 12, sizeof(want));
+	ck_assert_mem_eq(rs->wire + 12, want, sizeof(want));
+	zone_unref(z);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("zone");
@@ -400,6 +453,7 @@ int main(void)
 	tcase_add_test(tc, zonedb_longest_match);
 	tcase_add_test(tc, reload_keeps_old_zone_when_new_is_broken);
 	tcase_add_test(tc, records_group_by_owner_in_any_file_order);
+	tcase_add_test(tc, tlsa_and_txt_rdata);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
