@@ -26,6 +26,7 @@ struct rec {
 	const uint8_t *rdata; /* wire form, in the loader's arena */
 	const char *file;
 	uint32_t node;        /* index in loader.nodes */
+	uint32_t target;      /* MX, SRV, NS: the in-zone node named, + 1; 0: none */
 	uint32_t ttl;
 	int line;
 	uint16_t type;
@@ -63,11 +64,18 @@ struct loader {
 	 * full; the layout of zone.table, which it becomes. */
 	uint64_t *table;
 	uint32_t table_mask;
-	/* The last record's owner as written and its node: records of one
-	 * owner mostly come together, and then need no lookup. */
+	/* The last record's owner as written: records of one owner mostly
+	 * come together, and then need no lookup. */
 	uint8_t last_owner[NAME_MAXLEN];
 	size_t last_owner_len;
-	uint32_t last_node;
+	/* The owner (lowercased) of the records from pending_first on. Its
+	 * table slot is prefetched when it is first seen and its node looked
+	 * up when the next owner comes, so the cache miss on the slot of a
+	 * new name overlaps with reading the records. */
+	uint8_t pending[NAME_MAXLEN];
+	size_t pending_len;
+	uint32_t pending_hash;
+	size_t pending_first;
 	const char *label; /* the file (or text label) read, for messages */
 	char *err;
 	size_t errlen;
@@ -191,9 +199,10 @@ static int64_t node_add(struct loader *L, const uint8_t *name, size_t len, uint3
 	return (int64_t)idx;
 }
 
-/* The node of a lowercased name at or below the apex, created with its
- * missing ancestors. Returns its index or -ENOMEM. */
-static int64_t node_get(struct loader *L, const uint8_t *name, size_t len)
+/* The node of a lowercased name at or below the apex (hash: its
+ * name_hash), created with its missing ancestors. Returns its index or
+ * -ENOMEM. */
+static int64_t node_get(struct loader *L, const uint8_t *name, size_t len, uint32_t name_hash0)
 {
 	uint32_t hash[NAME_MAXLABELS + 1];
 	size_t off[NAME_MAXLABELS + 1];
@@ -202,7 +211,7 @@ static int64_t node_get(struct loader *L, const uint8_t *name, size_t len)
 	int64_t up;
 	/* The apex is always there, so the walk stops at it at the latest. */
 	for (;;) {
-		uint32_t h = name_hash(name + o, len - o);
+		uint32_t h = o ? name_hash(name + o, len - o) : name_hash0;
 		if ((up = table_find(L, name + o, len - o, h)) >= 0)
 			break;
 		hash[k] = h;
@@ -221,14 +230,28 @@ static int64_t node_get(struct loader *L, const uint8_t *name, size_t len)
 	return up;
 }
 
+/* Gives the pending owner's records their node. */
+static int resolve_pending(struct loader *L)
+{
+	if (!L->pending_len)
+		return 0;
+	int64_t k = node_get(L, L->pending, L->pending_len, L->pending_hash);
+	if (k < 0)
+		return (int)k;
+	for (size_t r = L->pending_first; r < L->n_recs; r++)
+		L->recs[r].node = (uint32_t)k;
+	L->pending_len = 0;
+	return 0;
+}
+
 /* master_reader callback: one record into the flat list. */
 static int add_record(void *arg, const struct master_rr *mr)
 {
 	struct loader *L = arg;
+	int rc;
 
 	if (mr->klass != CLASS_IN)
 		return fail_at(L, mr->file, mr->line, "class %u is not IN", mr->klass);
-	uint32_t node = L->last_node;
 	if (mr->owner_len != L->last_owner_len ||
 	    memcmp(mr->owner, L->last_owner, mr->owner_len) != 0) {
 		uint8_t lower[NAME_MAXLEN];
@@ -238,15 +261,23 @@ static int add_record(void *arg, const struct master_rr *mr)
 			name_to_text(lower, s, sizeof(s));
 			warn_at(L, mr->file, mr->line, "%s is outside the zone %s: ignored", s,
 				L->origin_text);
+			L->last_owner_len = 0; /* so the next record is looked at again */
 			return 0;
 		}
-		int64_t k = node_get(L, lower, mr->owner_len);
-		if (k < 0)
-			return (int)k;
-		node = (uint32_t)k;
+		if ((rc = resolve_pending(L)) != 0)
+			return rc;
+		memcpy(L->pending, lower, mr->owner_len);
+		L->pending_len = mr->owner_len;
+		L->pending_hash = name_hash(lower, mr->owner_len);
+		L->pending_first = L->n_recs;
+		__builtin_prefetch(&L->table[L->pending_hash & L->table_mask]);
+		if (mr->owner_len > L->apex_len) { /* the parent's too: it may be new */
+			size_t skip = 1 + (size_t)lower[0];
+			uint32_t ph = name_hash(lower + skip, mr->owner_len - skip);
+			__builtin_prefetch(&L->table[ph & L->table_mask]);
+		}
 		memcpy(L->last_owner, mr->owner, mr->owner_len);
 		L->last_owner_len = mr->owner_len;
-		L->last_node = node;
 	}
 	if (L->n_recs == L->cap_recs) {
 		if (L->n_recs >= UINT32_MAX / 2)
@@ -259,8 +290,8 @@ static int add_record(void *arg, const struct master_rr *mr)
 	if (!rdata)
 		return -ENOMEM;
 	struct rec *r = &L->recs[L->n_recs++];
-	*r = (struct rec){.rdata = rdata, .file = mr->file, .node = node, .ttl = mr->ttl,
-			  .line = mr->line, .type = mr->type, .rdlen = (uint16_t)mr->rdlen,
+	*r = (struct rec){.rdata = rdata, .file = mr->file, .ttl = mr->ttl, .line = mr->line,
+			  .type = mr->type, .rdlen = (uint16_t)mr->rdlen,
 			  .n_names = (uint8_t)mr->n_names};
 	memcpy(r->name_off, mr->name_off, sizeof(r->name_off));
 	return 0;
@@ -452,8 +483,8 @@ static int render_rrset(struct loader *L, struct zone *z, struct arena *a, struc
 			p = at + nl;
 			/* The additional-section target of MX (exchange), SRV
 			 * (target) and NS (nsdname) is their only name. */
-			if (has_add && nl > 1 && name_is_below_or_at(lower, nl, z->apex, z->apex_len)) {
-				const struct zone_node *t = zone_find(z, lower, nl);
+			if (has_add && r->target) {
+				const struct zone_node *t = &z->nodes[r->target - 1];
 				int dup = 0;
 				for (uint16_t d = 0; d < rs->n_add; d++)
 					dup |= rs->add[d].node == t;
@@ -611,13 +642,53 @@ fail:
 	return rc;
 }
 
+/* The node each in-zone MX exchange, SRV target and NS name is, for the
+ * additional section. Looked up in batches whose table slots are
+ * prefetched first, so the cache misses overlap. */
+static void resolve_targets(struct loader *L, const struct zone *z)
+{
+	enum { BATCH = 16 };
+	struct {
+		uint8_t name[NAME_MAXLEN];
+		size_t len;
+		uint32_t hash;
+		size_t rec;
+	} q[BATCH];
+	int nq = 0;
+	for (size_t i = 0; i <= L->n_recs; i++) {
+		const struct rec *r = i < L->n_recs ? &L->recs[i] : NULL;
+		if (r && (r->type == RR_MX || r->type == RR_SRV || r->type == RR_NS) && r->n_names) {
+			/* The only name of these types (render_rrset relies on it). */
+			const uint8_t *nm = r->rdata + r->name_off[0];
+			size_t nl = name_len(nm);
+			name_lower(q[nq].name, nm, nl);
+			if (nl > 1 && name_is_below_or_at(q[nq].name, nl, z->apex, z->apex_len)) {
+				q[nq].len = nl;
+				q[nq].hash = name_hash(q[nq].name, nl);
+				q[nq].rec = i;
+				__builtin_prefetch(&z->table[q[nq].hash & z->table_mask]);
+				nq++;
+			}
+		}
+		if (nq == BATCH || (!r && nq)) {
+			for (int k = 0; k < nq; k++) {
+				const struct zone_node *t = zone_find(z, q[k].name, q[k].len);
+				L->recs[q[k].rec].target = t ? (uint32_t)(t - z->nodes) + 1 : 0;
+			}
+			nq = 0;
+		}
+	}
+}
+
 static int compile(struct loader *L, struct zone *z)
 {
 	int rc = 0;
 	struct arena *a = z->arena;
 
-	if ((rc = group_records(L, z)) != 0 || (rc = link_nodes(L, z)) != 0)
+	if ((rc = resolve_pending(L)) != 0 || (rc = group_records(L, z)) != 0 ||
+	    (rc = link_nodes(L, z)) != 0)
 		goto fail;
+	resolve_targets(L, z);
 
 	/* RRsets, once every node can be found (additional targets). */
 	for (size_t i = 0; i < L->n_nodes; i++) {
