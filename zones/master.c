@@ -71,13 +71,11 @@ static int fail(struct master_reader *r, const struct source *s, int line, int c
 
 /* ---- tokens ----------------------------------------------------------- */
 
-/* What ends an unquoted token (1), or escapes inside one (2); what needs a
- * look inside a quoted string (1: the closing quote, 2: an escape, 3: a
- * newline, counted). Tables, so a long token is one test per byte. */
+/* What ends an unquoted token (1), or escapes inside one (2): a table, so
+ * a token is one test per byte. */
 static const uint8_t plain_class[256] = {[' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1,
 					 [';'] = 1, ['('] = 1,  [')'] = 1,  ['"'] = 1,
 					 ['\\'] = 2};
-static const uint8_t quoted_class[256] = {['"'] = 1, ['\\'] = 2, ['\n'] = 3};
 
 /* Reads the tokens of one entry (an entry spans lines inside parentheses).
  * Returns the number of tokens, 0 at the end, or -1 on a syntax error
@@ -85,88 +83,107 @@ static const uint8_t quoted_class[256] = {['"'] = 1, ['\\'] = 2, ['\n'] = 3};
 static int read_entry(struct source *s, struct token *t, int *blank_owner, int *first_line,
 		      const char **why)
 {
-	int n = 0, depth = 0;
+	/* Locals, not s->pos: with -fno-strict-aliasing any byte read from
+	 * the buffer might be part of s->pos, which kept it in memory. */
+	const char *b = s->buf;
+	size_t p = s->pos, len = s->len;
+	int line = s->line, n = 0, depth = 0;
 	for (;;) {
-		if (s->pos >= s->len) {
+		if (p >= len) {
 			if (depth) {
 				*why = "end of file inside parentheses";
-				return -1;
+				n = -1;
 			}
-			return n;
+			break;
 		}
-		char c = s->buf[s->pos];
+		char c = b[p];
 		if (c == '\n') {
-			s->pos++;
-			s->line++;
+			p++;
+			line++;
 			if (depth == 0 && n > 0)
-				return n;
+				break;
 			continue;
 		}
 		if (c == ' ' || c == '\t' || c == '\r') {
-			if (n == 0 && depth == 0 && (s->pos == 0 || s->buf[s->pos - 1] == '\n'))
+			if (n == 0 && depth == 0 && (p == 0 || b[p - 1] == '\n'))
 				*blank_owner = 1;
-			s->pos++;
+			p++;
 			continue;
 		}
-		if (n == 0 && depth == 0 && (s->pos == 0 || s->buf[s->pos - 1] == '\n'))
+		if (n == 0 && depth == 0 && (p == 0 || b[p - 1] == '\n'))
 			*blank_owner = 0;
 		if (c == ';') {
-			while (s->pos < s->len && s->buf[s->pos] != '\n')
-				s->pos++;
+			while (p < len && b[p] != '\n')
+				p++;
 			continue;
 		}
 		if (c == '(') {
 			depth++;
-			s->pos++;
+			p++;
 			continue;
 		}
 		if (c == ')') {
 			if (--depth < 0) {
 				*why = "')' without '('";
-				return -1;
+				n = -1;
+				break;
 			}
-			s->pos++;
+			p++;
 			continue;
 		}
 		if (n == MAX_TOKENS) {
 			*why = "too many fields in one record";
-			return -1;
+			n = -1;
+			break;
 		}
 		if (n == 0)
-			*first_line = s->line;
+			*first_line = line;
 		if (c == '"') {
-			size_t start = ++s->pos;
+			size_t start = ++p;
 			for (;;) {
-				while (s->pos < s->len && !quoted_class[(uint8_t)s->buf[s->pos]])
-					s->pos++;
-				if (s->pos >= s->len || s->buf[s->pos] == '"')
+				/* Strings are long (DKIM keys): memchr for the quote,
+				 * then for an escape and newlines before it. */
+				const char *q = memchr(b + p, '"', len - p);
+				size_t end = q ? (size_t)(q - b) : len;
+				const char *e = memchr(b + p, '\\', end - p);
+				size_t stop = e ? (size_t)(e - b) : end;
+				for (const char *nl; (nl = memchr(b + p, '\n', stop - p)) != NULL;
+				     p = (size_t)(nl - b) + 1)
+					line++;
+				p = stop;
+				if (!e)
 					break;
-				/* An escape takes the next byte, which may be a newline. */
-				if (s->buf[s->pos] == '\\' && s->pos + 1 < s->len)
-					s->pos++;
-				if (s->buf[s->pos] == '\n')
-					s->line++;
-				s->pos++;
+				/* An escape takes the next byte, which may be a newline
+				 * or a quote. */
+				if (p + 1 < len)
+					p++;
+				if (b[p] == '\n')
+					line++;
+				p++;
 			}
-			if (s->pos >= s->len) {
+			if (p >= len) {
 				*why = "unterminated quoted string";
-				return -1;
+				n = -1;
+				break;
 			}
-			t[n++] = (struct token){s->buf + start, s->pos - start, 1};
-			s->pos++;
+			t[n++] = (struct token){b + start, p - start, 1};
+			p++;
 			continue;
 		}
-		size_t start = s->pos;
+		size_t start = p;
 		for (;;) {
-			while (s->pos < s->len && !plain_class[(uint8_t)s->buf[s->pos]])
-				s->pos++;
-			if (s->pos >= s->len || plain_class[(uint8_t)s->buf[s->pos]] == 1)
+			while (p < len && !plain_class[(uint8_t)b[p]])
+				p++;
+			if (p >= len || plain_class[(uint8_t)b[p]] == 1)
 				break;
 			/* A backslash escapes the next byte, unless that ends the line. */
-			s->pos += s->pos + 1 < s->len && s->buf[s->pos + 1] != '\n' ? 2 : 1;
+			p += p + 1 < len && b[p + 1] != '\n' ? 2 : 1;
 		}
-		t[n++] = (struct token){s->buf + start, s->pos - start, 0};
+		t[n++] = (struct token){b + start, p - start, 0};
 	}
+	s->pos = p;
+	s->line = line;
+	return n;
 }
 
 static int tok_eq(const struct token *t, const char *word)
