@@ -1,5 +1,5 @@
-/* bigmem: large zero-filled buffers for loading zones (the file text, the
- * record lists, hash tables, the blocks of a big zone's arena).
+/* bigmem: large zero-filled buffers for loading zones (the record lists,
+ * the node tables, the blocks of a big zone's arena).
  *
  * Buffers of a megabyte or more are anonymous mappings the kernel may back
  * with transparent huge pages. Loading a million-record zone touches about

@@ -1,9 +1,10 @@
 /* zone: loading a master file (zones/master) and compiling it for answering.
  *
- * Loading reads every RR into a flat list (owner lowercased, rdata in
- * wire form with the positions of its domain names), then compiling sorts
- * it, builds the node table (empty non-terminals included), links cuts and
- * wildcards, checks the zone, and renders each RRset (see zone.h). */
+ * Loading reads every RR into a flat list (rdata in wire form with the
+ * positions of its domain names) and gives each owner its node, creating
+ * missing ancestors (empty non-terminals) first; compiling then groups the
+ * records by node, links cuts and wildcards, checks the zone, and renders
+ * each RRset (see zone.h). */
 #include "zone.h"
 
 #include "arena.h"
