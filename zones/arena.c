@@ -1,13 +1,15 @@
 /* arena: bump allocation in growing blocks. */
 #include "arena.h"
 
+#include "bigmem.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct arena_block {
 	struct arena_block *next;
-	size_t used, cap;
+	size_t used, cap, size; /* size: the whole block, for bigmem_free */
 	max_align_t data[];
 };
 
@@ -15,6 +17,13 @@ struct arena {
 	struct arena_block *head;
 	size_t total;
 };
+
+/* Blocks double from 16 KiB so small zones stay small, up to 64 MiB so a
+ * big one is a few dozen mappings. Pages of a block are only touched as
+ * allocations reach them, so the unused end of the last block costs
+ * address space, not memory. */
+#define BLOCK_MIN ((size_t)16 << 10)
+#define BLOCK_MAX ((size_t)64 << 20)
 
 struct arena *arena_new(void)
 {
@@ -26,23 +35,22 @@ void *arena_alloc(struct arena *a, size_t size)
 	size = (size + 7) & ~(size_t)7;
 	struct arena_block *b = a->head;
 	if (!b || b->cap - b->used < size) {
-		/* Blocks double up to 4 MiB so small zones stay small. */
-		size_t cap = b ? b->cap * 2 : 16384;
-		if (cap > (4u << 20))
-			cap = 4u << 20;
-		if (cap < size)
-			cap = size;
-		/* calloc: large blocks come straight from mmap, already zero,
-		 * and bump allocation never hands out memory twice, so no
-		 * allocation needs clearing again. */
-		struct arena_block *nb = calloc(1, sizeof(*nb) + cap);
+		size_t bsize = b ? b->size * 2 : BLOCK_MIN;
+		if (bsize > BLOCK_MAX)
+			bsize = BLOCK_MAX;
+		if (bsize - sizeof(*b) < size)
+			bsize = sizeof(*b) + size;
+		/* bigmem hands out zeroed memory and bump allocation never
+		 * hands out memory twice, so no allocation needs clearing. */
+		struct arena_block *nb = bigmem_alloc(bsize);
 		if (!nb)
 			return NULL;
 		nb->next = b;
 		nb->used = 0;
-		nb->cap = cap;
+		nb->cap = bsize - sizeof(*nb);
+		nb->size = bsize;
 		a->head = b = nb;
-		a->total += cap;
+		a->total += nb->cap;
 	}
 	void *p = (char *)b->data + b->used;
 	b->used += size;
@@ -91,7 +99,7 @@ void arena_free(struct arena *a)
 	struct arena_block *b = a->head;
 	while (b) {
 		struct arena_block *next = b->next;
-		free(b);
+		bigmem_free(b, b->size);
 		b = next;
 	}
 	free(a);

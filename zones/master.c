@@ -34,6 +34,12 @@ struct source {
 	const char *name;
 	const char *buf;
 	size_t len, pos;
+	/* A file is read in pieces into own (cap bytes) from fd; eof once the
+	 * last piece is in. A text is all there: fd -1, eof 1. */
+	int fd;
+	int eof;
+	char *own;
+	size_t cap;
 	int line;
 	uint8_t origin[NAME_MAXLEN];
 	size_t origin_len;
@@ -65,92 +71,119 @@ static int fail(struct master_reader *r, const struct source *s, int line, int c
 
 /* ---- tokens ----------------------------------------------------------- */
 
+/* What ends an unquoted token (1), or escapes inside one (2): a table, so
+ * a token is one test per byte. */
+static const uint8_t plain_class[256] = {[' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1,
+					 [';'] = 1, ['('] = 1,  [')'] = 1,  ['"'] = 1,
+					 ['\\'] = 2};
+
 /* Reads the tokens of one entry (an entry spans lines inside parentheses).
  * Returns the number of tokens, 0 at the end, or -1 on a syntax error
  * (message in *why). *blank_owner: the entry starts with white space. */
 static int read_entry(struct source *s, struct token *t, int *blank_owner, int *first_line,
 		      const char **why)
 {
-	int n = 0, depth = 0;
+	/* Locals, not s->pos: with -fno-strict-aliasing any byte read from
+	 * the buffer might be part of s->pos, which kept it in memory. */
+	const char *b = s->buf;
+	size_t p = s->pos, len = s->len;
+	int line = s->line, n = 0, depth = 0;
 	for (;;) {
-		if (s->pos >= s->len) {
+		if (p >= len) {
 			if (depth) {
 				*why = "end of file inside parentheses";
-				return -1;
+				n = -1;
 			}
-			return n;
+			break;
 		}
-		char c = s->buf[s->pos];
+		char c = b[p];
 		if (c == '\n') {
-			s->pos++;
-			s->line++;
+			p++;
+			line++;
 			if (depth == 0 && n > 0)
-				return n;
+				break;
 			continue;
 		}
 		if (c == ' ' || c == '\t' || c == '\r') {
-			if (n == 0 && depth == 0 && (s->pos == 0 || s->buf[s->pos - 1] == '\n'))
+			if (n == 0 && depth == 0 && (p == 0 || b[p - 1] == '\n'))
 				*blank_owner = 1;
-			s->pos++;
+			p++;
 			continue;
 		}
-		if (n == 0 && depth == 0 && (s->pos == 0 || s->buf[s->pos - 1] == '\n'))
+		if (n == 0 && depth == 0 && (p == 0 || b[p - 1] == '\n'))
 			*blank_owner = 0;
 		if (c == ';') {
-			while (s->pos < s->len && s->buf[s->pos] != '\n')
-				s->pos++;
+			while (p < len && b[p] != '\n')
+				p++;
 			continue;
 		}
 		if (c == '(') {
 			depth++;
-			s->pos++;
+			p++;
 			continue;
 		}
 		if (c == ')') {
 			if (--depth < 0) {
 				*why = "')' without '('";
-				return -1;
+				n = -1;
+				break;
 			}
-			s->pos++;
+			p++;
 			continue;
 		}
 		if (n == MAX_TOKENS) {
 			*why = "too many fields in one record";
-			return -1;
+			n = -1;
+			break;
 		}
 		if (n == 0)
-			*first_line = s->line;
+			*first_line = line;
 		if (c == '"') {
-			size_t start = ++s->pos;
-			while (s->pos < s->len && s->buf[s->pos] != '"') {
-				if (s->buf[s->pos] == '\\' && s->pos + 1 < s->len)
-					s->pos++;
-				if (s->buf[s->pos] == '\n')
-					s->line++;
-				s->pos++;
+			size_t start = ++p;
+			for (;;) {
+				/* Strings are long (DKIM keys): memchr for the quote,
+				 * then for an escape and newlines before it. */
+				const char *q = memchr(b + p, '"', len - p);
+				size_t end = q ? (size_t)(q - b) : len;
+				const char *e = memchr(b + p, '\\', end - p);
+				size_t stop = e ? (size_t)(e - b) : end;
+				for (const char *nl; (nl = memchr(b + p, '\n', stop - p)) != NULL;
+				     p = (size_t)(nl - b) + 1)
+					line++;
+				p = stop;
+				if (!e)
+					break;
+				/* An escape takes the next byte, which may be a newline
+				 * or a quote. */
+				if (p + 1 < len)
+					p++;
+				if (b[p] == '\n')
+					line++;
+				p++;
 			}
-			if (s->pos >= s->len) {
+			if (p >= len) {
 				*why = "unterminated quoted string";
-				return -1;
+				n = -1;
+				break;
 			}
-			t[n++] = (struct token){s->buf + start, s->pos - start, 1};
-			s->pos++;
+			t[n++] = (struct token){b + start, p - start, 1};
+			p++;
 			continue;
 		}
-		size_t start = s->pos;
-		while (s->pos < s->len) {
-			c = s->buf[s->pos];
-			if (c == '\\' && s->pos + 1 < s->len && s->buf[s->pos + 1] != '\n') {
-				s->pos += 2;
-				continue;
-			}
-			if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' || c == '(' ||
-			    c == ')' || c == '"')
+		size_t start = p;
+		for (;;) {
+			while (p < len && !plain_class[(uint8_t)b[p]])
+				p++;
+			if (p >= len || plain_class[(uint8_t)b[p]] == 1)
 				break;
-			s->pos++;
+			/* A backslash escapes the next byte, unless that ends the line. */
+			p += p + 1 < len && b[p + 1] != '\n' ? 2 : 1;
 		}
-		t[n++] = (struct token){s->buf + start, s->pos - start, 0};
+		t[n++] = (struct token){b + start, p - start, 0};
 	}
+	s->pos = p;
+	s->line = line;
+	return n;
 }
 
 static int tok_eq(const struct token *t, const char *word)
@@ -199,15 +232,23 @@ static int parse_ttl(const struct token *t, uint32_t *out)
 	return 0;
 }
 
+/* ASCII case folding of one byte compared with a lowercase letter. */
+static int is_letter(char c, char lower)
+{
+	return (char)(c | 0x20) == lower;
+}
+
 static int parse_class(const struct token *t, uint16_t *out)
 {
 	if (t->quoted)
 		return -1;
-	if (tok_eq(t, "IN"))
+	/* Asked of most type fields too (a class is optional): two bytes
+	 * settle it without a string compare. */
+	if (t->len == 2 && is_letter(t->s[0], 'i') && is_letter(t->s[1], 'n'))
 		*out = CLASS_IN;
-	else if (tok_eq(t, "CH"))
+	else if (t->len == 2 && is_letter(t->s[0], 'c') && is_letter(t->s[1], 'h'))
 		*out = CLASS_CH;
-	else if (tok_eq(t, "HS"))
+	else if (t->len == 2 && is_letter(t->s[0], 'h') && is_letter(t->s[1], 's'))
 		*out = 4;
 	else if (t->len > 5 && strncasecmp(t->s, "CLASS", 5) == 0 && isdigit((unsigned char)t->s[5])) {
 		unsigned long v = strtoul(t->s + 5, NULL, 10);
@@ -235,6 +276,20 @@ static int parse_type(const struct token *t, uint16_t *out)
 		*out = (uint16_t)v;
 		return 0;
 	}
+	/* The common types without ldns's search of its whole table. */
+	static const struct {
+		const char *name;
+		size_t len;
+		uint16_t type;
+	} common[] = {{"A", 1, RR_A},	  {"NS", 2, RR_NS},	  {"MX", 2, RR_MX},
+		      {"TXT", 3, RR_TXT},	  {"AAAA", 4, RR_AAAA}, {"CNAME", 5, RR_CNAME},
+		      {"SOA", 3, RR_SOA},	  {"PTR", 3, RR_PTR},	  {"SRV", 3, RR_SRV},
+		      {"TLSA", 4, RR_TLSA}, {"CAA", 3, RR_CAA},	  {"DS", 2, RR_DS}};
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (common[i].len == t->len && strcasecmp(buf, common[i].name) == 0) {
+			*out = common[i].type;
+			return 0;
+		}
 	ldns_rr_type type = ldns_get_rr_type_by_name(buf);
 	if (type == 0)
 		return -1;
@@ -274,6 +329,13 @@ static int parse_name(const struct source *s, const struct token *t, uint8_t out
 static int parse_string(const struct token *t, uint8_t *out)
 {
 	size_t o = 0;
+	if (!memchr(t->s, '\\', t->len)) { /* most strings: copied as they are */
+		if (t->len > 255)
+			return -1;
+		memcpy(out + 1, t->s, t->len);
+		out[0] = (uint8_t)t->len;
+		return (int)t->len + 1;
+	}
 	for (size_t i = 0; i < t->len; i++) {
 		int c = (unsigned char)t->s[i];
 		if (c == '\\' && i + 1 < t->len) {
@@ -311,6 +373,56 @@ static int put_u16(uint8_t *w, size_t *o, const struct token *t)
 	w[(*o)++] = (uint8_t)(v >> 8);
 	w[(*o)++] = (uint8_t)v;
 	return 0;
+}
+
+/* A decimal 0..255 field; -1 for anything else (mnemonics are ldns's). */
+static int put_u8(uint8_t *w, size_t *o, const struct token *t)
+{
+	unsigned v = 0;
+	if (t->quoted || t->len == 0 || t->len > 3)
+		return -1;
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->s[i] < '0' || t->s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(t->s[i] - '0');
+	}
+	if (v > 255)
+		return -1;
+	w[(*o)++] = (uint8_t)v;
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Hex over one or more fields (as ldns joins them) into w at *o: 0, or
+ * -1 when a field is not plain hex or the digits are odd in number. */
+static int put_hex(uint8_t *w, size_t *o, const struct token *t, int n)
+{
+	int high = -1;
+	for (int i = 0; i < n; i++) {
+		if (t[i].quoted)
+			return -1;
+		for (size_t k = 0; k < t[i].len; k++) {
+			int d = hex_digit(t[i].s[k]);
+			if (d < 0)
+				return -1;
+			if (high < 0) {
+				high = d;
+				continue;
+			}
+			if (*o >= RDATA_MAX)
+				return -1;
+			w[(*o)++] = (uint8_t)(high << 4 | d);
+			high = -1;
+		}
+	}
+	return high < 0 ? 0 : -1;
 }
 
 static int put_name(const struct source *s, struct master_rr *rr, uint8_t *w, size_t *o,
@@ -368,6 +480,14 @@ static int fast_rdata(const struct source *s, struct master_rr *rr, const struct
 				return -1;
 			o += (size_t)k;
 		}
+		break;
+	case RR_TLSA:
+		/* RFC 6698 §2.2: usage, selector, matching type, data. Other
+		 * spellings (mnemonics, odd hex) are left to ldns to accept or
+		 * refuse, so both read a record the same way. */
+		if (n < 4 || put_u8(w, &o, &t[0]) != 0 || put_u8(w, &o, &t[1]) != 0 ||
+		    put_u8(w, &o, &t[2]) != 0 || put_hex(w, &o, t + 3, n - 3) != 0 || o == 3)
+			return 1;
 		break;
 	default:
 		return 1;
@@ -447,7 +567,13 @@ static int add_file(struct master_reader *r, const char *path, const char **kept
 	return 0;
 }
 
-static int slurp(const char *path, char **buf, size_t *len)
+/* A quarter megabyte at a time: the buffer stays in cache, where reading
+ * the whole file at once cost a fresh page per 4 KiB of it. */
+#define SOURCE_CHUNK ((size_t)256 << 10)
+
+/* Opens a file for reading in pieces; on success close it with
+ * source_close. */
+static int source_open(struct source *s, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -458,33 +584,80 @@ static int slurp(const char *path, char **buf, size_t *len)
 		close(fd);
 		return e;
 	}
-	*buf = malloc((size_t)st.st_size + 1);
-	if (!*buf) {
+	if (!(s->own = malloc(SOURCE_CHUNK))) {
 		close(fd);
 		return -ENOMEM;
 	}
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t k = read(fd, *buf + got, (size_t)st.st_size - got);
-		if (k <= 0) {
-			int e = k < 0 ? -errno : -EIO;
-			free(*buf);
-			close(fd);
-			return e;
-		}
-		got += (size_t)k;
-	}
-	close(fd);
-	(*buf)[got] = 0;
-	*len = got;
+	s->fd = fd;
+	s->eof = 0;
+	s->cap = SOURCE_CHUNK;
+	s->buf = s->own;
+	s->len = s->pos = 0;
 	return 0;
+}
+
+static void source_close(struct source *s)
+{
+	close(s->fd);
+	free(s->own);
+	s->fd = -1;
+	s->own = NULL;
+}
+
+/* Moves buf[pos..len) (the entry being read) to the front and reads more
+ * after it; a buffer that one entry fills is doubled. */
+static int source_refill(struct source *s)
+{
+	memmove(s->own, s->own + s->pos, s->len - s->pos);
+	s->len -= s->pos;
+	s->pos = 0;
+	if (s->len == s->cap) {
+		char *nb = s->cap <= SIZE_MAX / 2 ? realloc(s->own, s->cap * 2) : NULL;
+		if (!nb)
+			return -ENOMEM;
+		s->own = nb;
+		s->buf = nb;
+		s->cap *= 2;
+	}
+	ssize_t k;
+	do
+		k = read(s->fd, s->own + s->len, s->cap - s->len);
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return -errno;
+	if (k == 0)
+		s->eof = 1;
+	s->len += (size_t)k;
+	return 0;
+}
+
+/* read_entry over a file read in pieces. An entry that reaches the end of
+ * the buffer before the end of the file is read again with more data; one
+ * that ends inside the buffer is whole, since read_entry looks at most one
+ * byte past where it stops. Entries start at the start of a line, so the
+ * blank-owner test reads the same after the move. Returns as read_entry,
+ * or -2 with *err set when the file cannot be read. */
+static int next_entry(struct source *s, struct token *t, int *blank_owner, int *first_line,
+		      const char **why, int *err)
+{
+	for (;;) {
+		size_t start = s->pos;
+		int line = s->line;
+		*blank_owner = 0;
+		int n = read_entry(s, t, blank_owner, first_line, why);
+		if (s->eof || s->pos < s->len)
+			return n;
+		s->pos = start;
+		s->line = line;
+		if ((*err = source_refill(s)) != 0)
+			return -2;
+	}
 }
 
 static int include(struct master_reader *r, struct source *s, const struct token *t, int n, int line)
 {
 	char name[PATH_MAX], path[PATH_MAX];
 	struct source inc = {0};
-	char *buf = NULL;
 	int rc;
 
 	if (!r->allow_include)
@@ -513,22 +686,20 @@ static int include(struct master_reader *r, struct source *s, const struct token
 			return fail(r, s, line, MX_ESYNTAX, "bad origin in $INCLUDE");
 		inc.origin_len = (size_t)len;
 	}
-	if ((rc = slurp(path, &buf, &inc.len)) != 0)
+	if ((rc = source_open(&inc, path)) != 0)
 		return fail(r, s, line, rc, "cannot read $INCLUDE file %s: %s", path,
 			    rc == -EINVAL ? "not a regular file" : strerror(-rc));
 	if ((rc = add_file(r, path, &inc.name)) != 0) {
-		free(buf);
+		source_close(&inc);
 		return rc;
 	}
-	inc.buf = buf;
-	inc.pos = 0;
 	inc.line = 1;
 	inc.depth = s->depth + 1;
 	inc.stack[inc.depth] = inc.name;
 	memcpy(inc.owner, inc.origin, inc.origin_len);
 	inc.owner_len = inc.origin_len;
 	rc = read_source(r, &inc);
-	free(buf);
+	source_close(&inc);
 	return rc;
 }
 
@@ -567,7 +738,12 @@ static int read_source(struct master_reader *r, struct source *s)
 	for (;;) {
 		int blank = 0, line = s->line;
 		const char *why = NULL;
-		int n = read_entry(s, t, &blank, &line, &why);
+		int err = 0;
+		int n = next_entry(s, t, &blank, &line, &why, &err);
+		if (n == -2) {
+			rc = fail(r, s, s->line, err, "cannot read: %s", strerror(-err));
+			goto done;
+		}
 		if (n < 0) {
 			rc = fail(r, s, s->line, MX_ESYNTAX, "%s", why);
 			goto done;
@@ -624,8 +800,9 @@ static int read_source(struct master_reader *r, struct source *s)
 		s->last_class = rr.klass;
 		const struct token *type_tok = &t[i++];
 		size_t rdlen = 0;
-		int fast = n - i >= 1 && tok_eq(&t[i], "\\#") ? 1
-								: fast_rdata(s, &rr, t + i, n - i, rdata, &rdlen);
+		int generic = n - i >= 1 && !t[i].quoted && t[i].len == 2 && t[i].s[0] == '\\' &&
+			      t[i].s[1] == '#'; /* RFC 3597 \# data: ldns reads it */
+		int fast = generic ? 1 : fast_rdata(s, &rr, t + i, n - i, rdata, &rdlen);
 		if (fast < 0) {
 			rc = fail(r, s, line, MX_ESYNTAX, "bad %.*s record data", (int)type_tok->len,
 				  type_tok->s);
@@ -667,27 +844,24 @@ static int start(struct master_reader *r, struct source *s, const char *name, co
 int master_read_file(struct master_reader *r, const char *file, const uint8_t *origin)
 {
 	struct source s = {0};
-	char *buf = NULL;
 	const char *kept;
-	int rc = slurp(file, &buf, &s.len);
+	int rc = source_open(&s, file);
 	if (rc != 0) {
 		snprintf(r->err, r->errlen, "%s: cannot read: %s", file,
 			 rc == -EINVAL ? "not a regular file" : strerror(-rc));
 		return rc;
 	}
 	r->allow_include = 1;
-	if ((rc = add_file(r, file, &kept)) == 0) {
-		s.buf = buf;
+	if ((rc = add_file(r, file, &kept)) == 0)
 		rc = start(r, &s, kept, origin);
-	}
-	free(buf);
+	source_close(&s);
 	return rc;
 }
 
 int master_read_text(struct master_reader *r, const char *text, size_t len, const char *label,
 		     const uint8_t *origin)
 {
-	struct source s = {.buf = text, .len = len};
+	struct source s = {.buf = text, .len = len, .fd = -1, .eof = 1};
 	r->allow_include = 0;
 	return start(r, &s, label, origin);
 }

@@ -3,11 +3,11 @@
  * The reader tokenizes entries itself (parentheses, quotes, escapes,
  * comments, blank owners, $ORIGIN, $TTL, $INCLUDE) and turns the rdata of
  * the types that make up most of a mail zone (A AAAA NS CNAME PTR DNAME MX
- * TXT SRV) into wire form directly; every other type, and RFC 3597
- * `\#` data, goes through ldns. ldns reads a file one character at a time
- * with a full tokenizer per record, which made a million-record zone take
- * twenty seconds to load; this keeps ldns's coverage at a fraction of
- * the cost. */
+ * TXT SRV, and TLSA in its usual decimal-and-hex form) into wire form
+ * directly; every other type, and RFC 3597 `\#` data, goes through ldns.
+ * ldns reads a file one character at a time with a full tokenizer per
+ * record, which made a million-record zone take twenty seconds to load;
+ * this keeps ldns's coverage at a fraction of the cost. */
 #ifndef MXDNS_MASTER_H
 #define MXDNS_MASTER_H
 

@@ -1,12 +1,14 @@
 /* zone: loading a master file (zones/master) and compiling it for answering.
  *
- * Loading reads every RR into a flat list (owner lowercased, rdata in
- * wire form with the positions of its domain names), then compiling sorts
- * it, builds the node table (empty non-terminals included), links cuts and
- * wildcards, checks the zone, and renders each RRset (see zone.h). */
+ * Loading reads every RR into a flat list (rdata in wire form with the
+ * positions of its domain names) and gives each owner its node, creating
+ * missing ancestors (empty non-terminals) first; compiling then groups the
+ * records by node, links cuts and wildcards, checks the zone, and renders
+ * each RRset (see zone.h). */
 #include "zone.h"
 
 #include "arena.h"
+#include "bigmem.h"
 #include "dnsbl.h"
 #include "errcode.h"
 #include "log.h"
@@ -22,26 +24,59 @@
 
 
 struct rec {
-	uint32_t hash;        /* of the owner: sorting compares it first */
-	const uint8_t *owner; /* lowercased wire, in the loader's arena */
-	uint8_t owner_len;
-	uint8_t n_names;
-	uint16_t type;
+	const uint8_t *rdata; /* wire form, in the loader's arena */
+	const char *file;
+	uint32_t node;        /* index in loader.nodes */
+	uint32_t target;      /* MX, SRV, NS: the in-zone node named, + 1; 0: none */
 	uint32_t ttl;
-	const uint8_t *rdata;
+	int line;
+	uint16_t type;
 	uint16_t rdlen;
 	uint16_t name_off[MASTER_MAX_NAMES]; /* positions of names in rdata */
-	int line;
-	const char *file;
+	uint8_t n_names;
+};
+
+/* A node while loading: every owner and every empty non-terminal above it
+ * (RFC 4592 §2.2.2: they exist, so they answer NODATA). A node is created
+ * after its parent, so index order is parents first, the order linking
+ * needs, and nodes of one part of the file stay together in memory. */
+struct bnode {
+	const uint8_t *name; /* lowercased, in the zone's arena */
+	uint32_t hash;
+	uint32_t parent;     /* index; the apex (index 0) is its own parent */
+	uint32_t first;      /* its records: order[first .. first + count) */
+	uint32_t count;      /* 0 for an empty non-terminal */
+	uint8_t len;
 };
 
 struct loader {
 	const char *origin_text;
 	uint8_t apex[NAME_MAXLEN];
 	size_t apex_len;
-	struct arena *tmp; /* records, freed after compiling */
+	struct arena *tmp;   /* rdata, freed after compiling */
+	struct arena *names; /* the zone's arena, where node names go */
+	/* Arrays from bigmem, in file order; cap_* are element counts. */
 	struct rec *recs;
 	size_t n_recs, cap_recs;
+	struct bnode *nodes;
+	size_t n_nodes, cap_nodes;
+	uint32_t *order;     /* n_recs record indices grouped by node */
+	/* Node lookup: (hash << 32) | (index + 1), 0 = empty, at most half
+	 * full; the layout of zone.table, which it becomes. */
+	uint64_t *table;
+	uint32_t table_mask;
+	/* The last record's owner as written: records of one owner mostly
+	 * come together, and then need no lookup. */
+	uint8_t last_owner[NAME_MAXLEN];
+	size_t last_owner_len;
+	/* The owner (lowercased) of the records from pending_first on. Its
+	 * table slot is prefetched when it is first seen and its node looked
+	 * up when the next owner comes, so the cache miss on the slot of a
+	 * new name overlaps with reading the records. */
+	uint8_t pending[NAME_MAXLEN];
+	size_t pending_len;
+	uint32_t pending_hash;
+	size_t pending_first;
 	const char *label; /* the file (or text label) read, for messages */
 	char *err;
 	size_t errlen;
@@ -90,196 +125,263 @@ static int type_compresses(uint16_t type)
 	return 0;
 }
 
+/* Doubles a bigmem array of *cap elements of elem bytes. */
+static int grow(void **p, size_t *cap, size_t elem)
+{
+	size_t ncap = *cap ? *cap * 2 : 1024;
+	void *np = bigmem_resize(*p, *cap * elem, ncap * elem);
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+static void table_put(uint64_t *table, uint32_t mask, uint32_t hash, size_t idx)
+{
+	uint32_t i = hash & mask;
+	while (table[i])
+		i = (i + 1) & mask;
+	table[i] = (uint64_t)hash << 32 | ((uint64_t)idx + 1);
+}
+
+static size_t table_bytes(uint32_t mask)
+{
+	return ((size_t)mask + 1) * sizeof(uint64_t);
+}
+
+/* A new table for n nodes: every node except those marked in skip. */
+static int table_rebuild(struct loader *L, size_t n, const uint8_t *skip)
+{
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap *= 2;
+	if (cap > (size_t)UINT32_MAX + 1)
+		return -ENOMEM;
+	uint64_t *t = bigmem_alloc(cap * sizeof(uint64_t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t k = 0; k < L->n_nodes; k++)
+		if (!skip || !skip[k])
+			table_put(t, (uint32_t)(cap - 1), L->nodes[k].hash, k);
+	if (L->table)
+		bigmem_free(L->table, table_bytes(L->table_mask));
+	L->table = t;
+	L->table_mask = (uint32_t)(cap - 1);
+	return 0;
+}
+
+static int64_t table_find(const struct loader *L, const uint8_t *name, size_t len, uint32_t hash)
+{
+	for (uint32_t i = hash & L->table_mask; L->table[i]; i = (i + 1) & L->table_mask) {
+		uint64_t slot = L->table[i];
+		if ((uint32_t)(slot >> 32) != hash)
+			continue;
+		const struct bnode *b = &L->nodes[(uint32_t)slot - 1];
+		if (b->len == len && memcmp(b->name, name, len) == 0)
+			return (uint32_t)slot - 1;
+	}
+	return -1;
+}
+
+/* Appends a node; its name must stay valid (the zone's arena). */
+static int64_t node_add(struct loader *L, const uint8_t *name, size_t len, uint32_t hash,
+			uint32_t parent)
+{
+	if (L->n_nodes == L->cap_nodes &&
+	    grow((void **)&L->nodes, &L->cap_nodes, sizeof(*L->nodes)) != 0)
+		return -ENOMEM;
+	if ((L->n_nodes + 1) * 2 > (size_t)L->table_mask + 1 &&
+	    table_rebuild(L, L->n_nodes + 1, NULL) != 0)
+		return -ENOMEM;
+	size_t idx = L->n_nodes++;
+	L->nodes[idx] = (struct bnode){name, hash, parent, 0, 0, (uint8_t)len};
+	table_put(L->table, L->table_mask, hash, idx);
+	return (int64_t)idx;
+}
+
+/* The node of a lowercased name at or below the apex (hash: its
+ * name_hash), created with its missing ancestors. Returns its index or
+ * -ENOMEM. */
+static int64_t node_get(struct loader *L, const uint8_t *name, size_t len, uint32_t name_hash0)
+{
+	uint32_t hash[NAME_MAXLABELS + 1];
+	size_t off[NAME_MAXLABELS + 1];
+	int k = 0;
+	size_t o = 0;
+	int64_t up;
+	/* The apex is always there, so the walk stops at it at the latest. */
+	for (;;) {
+		uint32_t h = o ? name_hash(name + o, len - o) : name_hash0;
+		if ((up = table_find(L, name + o, len - o, h)) >= 0)
+			break;
+		hash[k] = h;
+		off[k++] = o;
+		o += 1 + (size_t)name[o];
+	}
+	if (k == 0)
+		return up;
+	/* The new ancestors' names are suffixes of one copy. */
+	const uint8_t *copy = arena_memdup(L->names, name, len);
+	if (!copy)
+		return -ENOMEM;
+	while (k-- > 0)
+		if ((up = node_add(L, copy + off[k], len - off[k], hash[k], (uint32_t)up)) < 0)
+			return up;
+	return up;
+}
+
+/* Gives the pending owner's records their node. */
+static int resolve_pending(struct loader *L)
+{
+	if (!L->pending_len)
+		return 0;
+	int64_t k = node_get(L, L->pending, L->pending_len, L->pending_hash);
+	if (k < 0)
+		return (int)k;
+	for (size_t r = L->pending_first; r < L->n_recs; r++)
+		L->recs[r].node = (uint32_t)k;
+	L->pending_len = 0;
+	return 0;
+}
+
 /* master_reader callback: one record into the flat list. */
 static int add_record(void *arg, const struct master_rr *mr)
 {
 	struct loader *L = arg;
-	struct rec r = {0};
+	int rc;
 
 	if (mr->klass != CLASS_IN)
 		return fail_at(L, mr->file, mr->line, "class %u is not IN", mr->klass);
-	uint8_t lower[NAME_MAXLEN];
-	name_lower(lower, mr->owner, mr->owner_len);
-	if (!name_is_below_or_at(lower, mr->owner_len, L->apex, L->apex_len)) {
-		char s[NAME_MAXLEN * 4 + 2];
-		name_to_text(lower, s, sizeof(s));
-		warn_at(L, mr->file, mr->line, "%s is outside the zone %s: ignored", s,
-			L->origin_text);
-		return 0;
+	if (mr->owner_len != L->last_owner_len ||
+	    memcmp(mr->owner, L->last_owner, mr->owner_len) != 0) {
+		uint8_t lower[NAME_MAXLEN];
+		name_lower(lower, mr->owner, mr->owner_len);
+		if (!name_is_below_or_at(lower, mr->owner_len, L->apex, L->apex_len)) {
+			char s[NAME_MAXLEN * 4 + 2];
+			name_to_text(lower, s, sizeof(s));
+			warn_at(L, mr->file, mr->line, "%s is outside the zone %s: ignored", s,
+				L->origin_text);
+			L->last_owner_len = 0; /* so the next record is looked at again */
+			return 0;
+		}
+		if ((rc = resolve_pending(L)) != 0)
+			return rc;
+		memcpy(L->pending, lower, mr->owner_len);
+		L->pending_len = mr->owner_len;
+		L->pending_hash = name_hash(lower, mr->owner_len);
+		L->pending_first = L->n_recs;
+		__builtin_prefetch(&L->table[L->pending_hash & L->table_mask]);
+		if (mr->owner_len > L->apex_len) { /* the parent's too: it may be new */
+			size_t skip = 1 + (size_t)lower[0];
+			uint32_t ph = name_hash(lower + skip, mr->owner_len - skip);
+			__builtin_prefetch(&L->table[ph & L->table_mask]);
+		}
+		memcpy(L->last_owner, mr->owner, mr->owner_len);
+		L->last_owner_len = mr->owner_len;
 	}
-	r.hash = name_hash(lower, mr->owner_len);
-	r.owner = arena_memdup(L->tmp, lower, mr->owner_len);
-	r.owner_len = (uint8_t)mr->owner_len;
-	r.type = mr->type;
-	r.ttl = mr->ttl;
-	r.rdata = arena_memdup(L->tmp, mr->rdata, mr->rdlen);
-	r.rdlen = (uint16_t)mr->rdlen;
-	r.n_names = (uint8_t)mr->n_names;
-	memcpy(r.name_off, mr->name_off, sizeof(r.name_off));
-	r.line = mr->line;
-	r.file = mr->file;
-	if (!r.owner || !r.rdata)
-		return -ENOMEM;
 	if (L->n_recs == L->cap_recs) {
-		size_t cap = L->cap_recs ? L->cap_recs * 2 : 256;
-		struct rec *nr = realloc(L->recs, cap * sizeof(*nr));
-		if (!nr)
+		if (L->n_recs >= UINT32_MAX / 2)
+			return fail_at(L, mr->file, mr->line, "more than %u records in one zone",
+				       UINT32_MAX / 2);
+		if (grow((void **)&L->recs, &L->cap_recs, sizeof(*L->recs)) != 0)
 			return -ENOMEM;
-		L->recs = nr;
-		L->cap_recs = cap;
 	}
-	L->recs[L->n_recs++] = r;
+	const uint8_t *rdata = arena_memdup(L->tmp, mr->rdata, mr->rdlen);
+	if (!rdata)
+		return -ENOMEM;
+	struct rec *r = &L->recs[L->n_recs++];
+	*r = (struct rec){.rdata = rdata, .file = mr->file, .ttl = mr->ttl, .line = mr->line,
+			  .type = mr->type, .rdlen = (uint16_t)mr->rdlen,
+			  .n_names = (uint8_t)mr->n_names};
+	memcpy(r->name_off, mr->name_off, sizeof(r->name_off));
 	return 0;
 }
 
 /* ---- compiling -------------------------------------------------------- */
 
-static int rec_cmp(const void *a, const void *b)
+static const struct rec *rec_at(const struct loader *L, size_t i)
 {
-	const struct rec *x = a, *y = b;
-	/* Any order that groups owners will do: the hash settles almost
-	 * every comparison without touching the names. */
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	if (x->owner_len != y->owner_len)
-		return x->owner_len < y->owner_len ? -1 : 1;
-	int c = memcmp(x->owner, y->owner, x->owner_len);
-	if (c)
-		return c;
+	return &L->recs[L->order[i]];
+}
+
+/* The order of one node's records: by type, then rdata, then line, so
+ * RRsets are runs and duplicates neighbours. */
+static int rec_cmp(const struct rec *x, const struct rec *y)
+{
 	if (x->type != y->type)
 		return x->type < y->type ? -1 : 1;
 	if (x->rdlen != y->rdlen)
 		return x->rdlen < y->rdlen ? -1 : 1;
-	c = memcmp(x->rdata, y->rdata, x->rdlen);
+	int c = memcmp(x->rdata, y->rdata, x->rdlen);
 	if (c)
 		return c;
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-/* Orders the records as rec_cmp does: a radix sort on the owner hash (in
- * file order within a hash), then an insertion sort of each run of equal
- * hashes, which is one owner's few records. A general sort of a million
- * 48-byte records spent a fifth of the load time moving them. */
-static int sort_records(struct loader *L)
+/* qsort_r: ties (equal lines of different files) go by file order, as
+ * in the insertion sort. */
+static int order_cmp(const void *a, const void *b, void *arg)
+{
+	const struct rec *recs = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = rec_cmp(&recs[x], &recs[y]);
+	return c ? c : (x > y) - (x < y);
+}
+
+/* Groups the records by node (a counting sort on the node index, so file
+ * order within a node and mostly sequential memory access), sorts each
+ * node's records and removes duplicate RRs (RFC 2181 §5). */
+static int group_records(struct loader *L, struct zone *z)
 {
 	size_t n = L->n_recs;
-	uint64_t *key = malloc(n * sizeof(uint64_t) + 1), *tmp = malloc(n * sizeof(uint64_t) + 1);
-	struct rec *out = malloc(n * sizeof(struct rec) + 1);
-	size_t *count = malloc(65537 * sizeof(size_t));
-	int rc = -ENOMEM;
-	if (!key || !tmp || !out || !count)
-		goto done;
+	L->order = bigmem_alloc(n * sizeof(uint32_t) + 1);
+	if (!L->order)
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		key[i] = (uint64_t)L->recs[i].hash << 32 | i;
-	for (int shift = 32; shift < 64; shift += 16) {
-		memset(count, 0, 65537 * sizeof(size_t));
-		for (size_t i = 0; i < n; i++)
-			count[((key[i] >> shift) & 0xFFFF) + 1]++;
-		for (int b = 0; b < 65536; b++)
-			count[b + 1] += count[b];
-		for (size_t i = 0; i < n; i++)
-			tmp[count[(key[i] >> shift) & 0xFFFF]++] = key[i];
-		uint64_t *t = key;
-		key = tmp;
-		tmp = t;
+		L->nodes[L->recs[i].node].count++;
+	uint32_t pos = 0;
+	for (size_t k = 0; k < L->n_nodes; k++) {
+		L->nodes[k].first = pos;
+		pos += L->nodes[k].count;
+		L->nodes[k].count = 0;
 	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = L->recs[(uint32_t)key[i]];
-	for (size_t i = 1; i < n; i++) {
-		struct rec r = out[i];
-		size_t j = i;
-		while (j > 0 && out[j - 1].hash == r.hash && rec_cmp(&out[j - 1], &r) > 0) {
-			out[j] = out[j - 1];
-			j--;
+	for (size_t i = 0; i < n; i++) {
+		struct bnode *b = &L->nodes[L->recs[i].node];
+		L->order[b->first + b->count++] = (uint32_t)i;
+	}
+	size_t total = 0;
+	for (size_t k = 0; k < L->n_nodes; k++) {
+		struct bnode *b = &L->nodes[k];
+		uint32_t *o = L->order + b->first;
+		if (b->count > 16) {
+			qsort_r(o, b->count, sizeof(*o), order_cmp, L->recs);
+		} else {
+			for (uint32_t i = 1; i < b->count; i++) {
+				uint32_t r = o[i], j = i;
+				while (j > 0 && rec_cmp(&L->recs[o[j - 1]], &L->recs[r]) > 0) {
+					o[j] = o[j - 1];
+					j--;
+				}
+				o[j] = r;
+			}
 		}
-		out[j] = r;
+		uint32_t m = 0;
+		for (uint32_t i = 0; i < b->count; i++) {
+			const struct rec *r = &L->recs[o[i]];
+			if (m > 0) {
+				const struct rec *p = &L->recs[o[m - 1]];
+				if (p->type == r->type && p->rdlen == r->rdlen &&
+				    memcmp(p->rdata, r->rdata, r->rdlen) == 0)
+					continue;
+			}
+			o[m++] = o[i];
+		}
+		b->count = m;
+		total += m;
 	}
-	free(L->recs);
-	L->recs = out;
-	L->cap_recs = n;
-	out = NULL;
-	rc = 0;
-done:
-	free(count);
-	free(key);
-	free(tmp);
-	free(out);
-	return rc;
-}
-
-struct build_node {
-	const uint8_t *name;
-	uint8_t len;
-	uint8_t labels;
-	size_t first, count; /* records, sorted; count 0 = empty non-terminal */
-};
-
-/* Parents before children: a stable counting sort on the label count. */
-static int sort_by_depth(struct build_node **bn, size_t n)
-{
-	size_t start[NAME_MAXLABELS + 2] = {0};
-	struct build_node *out = malloc(n * sizeof(*out) + 1);
-	if (!out)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		start[(*bn)[i].labels + 1]++;
-	for (int d = 0; d <= NAME_MAXLABELS; d++)
-		start[d + 1] += start[d];
-	for (size_t i = 0; i < n; i++)
-		out[start[(*bn)[i].labels]++] = (*bn)[i];
-	free(*bn);
-	*bn = out;
+	z->n_records = total;
 	return 0;
-}
-
-/* A growable set of names, for finding the empty non-terminals. */
-struct nameset {
-	uint32_t *slots; /* build_node index + 1 */
-	uint32_t mask;
-	size_t used;
-};
-
-static ssize_t nameset_find(const struct nameset *s, const struct build_node *nodes,
-			    const uint8_t *name, size_t len)
-{
-	uint32_t i = name_hash(name, len) & s->mask;
-	while (s->slots[i]) {
-		const struct build_node *n = &nodes[s->slots[i] - 1];
-		if (n->len == len && memcmp(n->name, name, len) == 0)
-			return (ssize_t)s->slots[i] - 1;
-		i = (i + 1) & s->mask;
-	}
-	return -1;
-}
-
-static int nameset_grow(struct nameset *s, const struct build_node *nodes, size_t n)
-{
-	uint32_t cap = 1024;
-	while (cap < 2 * (n + 1))
-		cap *= 2;
-	if (s->slots && cap <= s->mask + 1)
-		return 0;
-	uint32_t *slots = calloc(cap, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	free(s->slots);
-	s->slots = slots;
-	s->mask = cap - 1;
-	for (size_t k = 0; k < n; k++) {
-		uint32_t i = name_hash(nodes[k].name, nodes[k].len) & s->mask;
-		while (s->slots[i])
-			i = (i + 1) & s->mask;
-		s->slots[i] = (uint32_t)k + 1;
-	}
-	return 0;
-}
-
-static void nameset_put(struct nameset *s, const uint8_t *name, size_t len, size_t idx)
-{
-	uint32_t i = name_hash(name, len) & s->mask;
-	while (s->slots[i])
-		i = (i + 1) & s->mask;
-	s->slots[i] = (uint32_t)idx + 1;
 }
 
 const struct zone_node *zone_find(const struct zone *z, const uint8_t *name, size_t len)
@@ -316,31 +418,38 @@ static int rrset_has_addresses(const struct zone_node *n)
 	return n && (zone_node_rrset(n, RR_A) || zone_node_rrset(n, RR_AAAA));
 }
 
-/* Renders recs[0..count) (one RRset, duplicates removed) into rs. */
+/* Renders the records order[first .. first + count) (one RRset, duplicates
+ * removed) into rs. */
 static int render_rrset(struct loader *L, struct zone *z, struct arena *a, struct zone_rrset *rs,
-			const struct rec *recs, size_t count)
+			size_t first, size_t count)
 {
+	const struct rec *r0 = rec_at(L, first);
 	size_t cap = 0, n_apex = 0;
-	for (size_t i = 0; i < count; i++) {
-		cap += 12 + recs[i].rdlen + 2 * recs[i].n_names;
-		n_apex += recs[i].n_names;
+	for (size_t i = first; i < first + count; i++) {
+		cap += 12 + rec_at(L, i)->rdlen + 2 * rec_at(L, i)->n_names;
+		n_apex += rec_at(L, i)->n_names;
 	}
 	if (cap > 65535)
-		return fail_at(L, recs[0].file, recs[0].line, "RRset larger than 65535 bytes");
-	uint8_t *w = arena_alloc(a, cap);
-	rs->owner_fix = arena_alloc(a, count * sizeof(uint16_t));
-	rs->apex_fix = arena_alloc(a, (n_apex ? n_apex : 1) * sizeof(uint16_t));
-	rs->add = arena_alloc(a, count * sizeof(*rs->add));
-	if (!w || !rs->owner_fix || !rs->apex_fix || !rs->add)
+		return fail_at(L, r0->file, r0->line, "RRset larger than 65535 bytes");
+	/* One allocation: additional targets (8-byte aligned, only for the
+	 * types that have them), owner and apex fixups, then the bytes. */
+	int has_add = r0->type == RR_MX || r0->type == RR_SRV || r0->type == RR_NS;
+	size_t add_bytes = has_add ? count * sizeof(*rs->add) : 0;
+	uint8_t *block = arena_alloc(a, add_bytes + 2 * (count + n_apex) + cap);
+	if (!block)
 		return -ENOMEM;
-	rs->type = recs[0].type;
-	rs->ttl = recs[0].ttl;
+	rs->add = (struct zone_additional *)(void *)block;
+	rs->owner_fix = (uint16_t *)(void *)(block + add_bytes);
+	rs->apex_fix = rs->owner_fix + count;
+	uint8_t *w = (uint8_t *)(rs->apex_fix + n_apex);
+	rs->type = r0->type;
+	rs->ttl = r0->ttl;
 	rs->count = (uint16_t)count;
 
 	size_t o = 0;
 	for (size_t i = 0; i < count; i++) {
-		const struct rec *r = &recs[i];
-		if (r->ttl != rs->ttl && i > 0 && r->ttl != recs[i - 1].ttl) {
+		const struct rec *r = rec_at(L, first + i);
+		if (r->ttl != rs->ttl && i > 0 && r->ttl != rec_at(L, first + i - 1)->ttl) {
 			/* RFC 2181 §5.2: one TTL per RRset; the first one given wins. */
 			warn_at(L, r->file, r->line, "TTL %u differs from the RRset's %u: using %u",
 				r->ttl, rs->ttl, rs->ttl);
@@ -382,9 +491,8 @@ static int render_rrset(struct loader *L, struct zone *z, struct arena *a, struc
 			p = at + nl;
 			/* The additional-section target of MX (exchange), SRV
 			 * (target) and NS (nsdname) is their only name. */
-			if ((r->type == RR_MX || r->type == RR_SRV || r->type == RR_NS) && nl > 1 &&
-			    name_is_below_or_at(lower, nl, z->apex, z->apex_len)) {
-				const struct zone_node *t = zone_find(z, lower, nl);
+			if (has_add && r->target) {
+				const struct zone_node *t = &z->nodes[r->target - 1];
 				int dup = 0;
 				for (uint16_t d = 0; d < rs->n_add; d++)
 					dup |= rs->add[d].node == t;
@@ -443,13 +551,13 @@ static void resolve_additional(struct zone *z)
 	}
 }
 
-static int check_node(struct loader *L, struct zone *z, const struct build_node *b,
-		      const struct rec *recs, int is_apex)
+static int check_node(struct loader *L, struct zone *z, const struct bnode *b, int is_apex)
 {
 	int has_cname = 0, other = 0, n_cname = 0, n_dname = 0;
-	const struct rec *first = b->count ? &recs[b->first] : NULL;
+	const struct rec *first = b->count ? rec_at(L, b->first) : NULL;
 	for (size_t i = b->first; i < b->first + b->count; i++) {
-		uint16_t t = recs[i].type;
+		const struct rec *r = rec_at(L, i);
+		uint16_t t = r->type;
 		if (t == RR_CNAME) {
 			has_cname = 1;
 			n_cname++;
@@ -459,14 +567,14 @@ static int check_node(struct loader *L, struct zone *z, const struct build_node 
 		if (t == RR_DNAME)
 			n_dname++;
 		if (t == RR_SOA && !is_apex)
-			return fail_at(L, recs[i].file, recs[i].line,
-				       "SOA record below the zone apex %s", z->name);
+			return fail_at(L, r->file, r->line, "SOA record below the zone apex %s",
+				       z->name);
 	}
 	if (has_cname && (other || is_apex)) {
 		const struct rec *r = first;
 		for (size_t i = b->first; i < b->first + b->count; i++)
-			if (recs[i].type == RR_CNAME)
-				r = &recs[i];
+			if (rec_at(L, i)->type == RR_CNAME)
+				r = rec_at(L, i);
 		char owner[1024];
 		name_to_text(b->name, owner, sizeof(owner));
 		return fail_at(L, r->file, r->line,
@@ -482,180 +590,135 @@ static int check_node(struct loader *L, struct zone *z, const struct build_node 
 	return 0;
 }
 
-static int compile(struct loader *L, struct zone *z)
+/* Node flags, cut and wildcard links, DNAME occlusion, in index order
+ * (parents first); then the table becomes the zone's. */
+static int link_nodes(struct loader *L, struct zone *z)
 {
-	struct build_node *bn = NULL;
-	size_t n_bn = 0, cap_bn = 0;
-	struct nameset set = {0};
-	uint8_t *dname_occluded = NULL;
+	size_t n_nodes = L->n_nodes, n_occluded = 0;
+	uint8_t *dname_occluded = calloc(n_nodes, 1);
 	int rc = 0;
-	struct arena *a = z->arena;
-
-	if ((rc = sort_records(L)) != 0)
-		goto fail;
-	/* Remove duplicate RRs (RFC 2181 §5: an RRset has no duplicates). */
-	size_t k = 0;
-	for (size_t i = 0; i < L->n_recs; i++) {
-		const struct rec *r = &L->recs[i];
-		if (k > 0) {
-			const struct rec *p = &L->recs[k - 1];
-			if (p->owner_len == r->owner_len && p->type == r->type &&
-			    p->rdlen == r->rdlen && memcmp(p->owner, r->owner, r->owner_len) == 0 &&
-			    memcmp(p->rdata, r->rdata, r->rdlen) == 0)
-				continue;
-		}
-		L->recs[k++] = *r;
-	}
-	L->n_recs = k;
-	z->n_records = k;
-
-	/* Nodes with data, then every missing ancestor as an empty
-	 * non-terminal (RFC 4592 §2.2.2: they exist, so they answer NODATA). */
-	for (size_t i = 0; i < L->n_recs;) {
-		size_t j = i;
-		while (j < L->n_recs && L->recs[j].owner_len == L->recs[i].owner_len &&
-		       memcmp(L->recs[j].owner, L->recs[i].owner, L->recs[i].owner_len) == 0)
-			j++;
-		if (n_bn == cap_bn) {
-			cap_bn = cap_bn ? cap_bn * 2 : 256;
-			struct build_node *nb = realloc(bn, cap_bn * sizeof(*bn));
-			if (!nb) {
-				rc = -ENOMEM;
-				goto fail;
-			}
-			bn = nb;
-		}
-		bn[n_bn++] = (struct build_node){L->recs[i].owner, L->recs[i].owner_len,
-						  (uint8_t)name_count_labels(L->recs[i].owner), i,
-						  j - i};
-		i = j;
-	}
-	if ((rc = nameset_grow(&set, bn, n_bn)) != 0)
-		goto fail;
-	set.used = n_bn;
-	size_t n_data = n_bn;
-	for (size_t i = 0; i < n_data; i++) {
-		const uint8_t *nm = bn[i].name;
-		size_t len = bn[i].len;
-		while (len > L->apex_len) {
-			len -= 1 + (size_t)nm[0];
-			nm += 1 + (size_t)nm[0];
-			if (nameset_find(&set, bn, nm, len) >= 0)
-				break;
-			if (n_bn == cap_bn) {
-				cap_bn *= 2;
-				struct build_node *nb = realloc(bn, cap_bn * sizeof(*bn));
-				if (!nb) {
-					rc = -ENOMEM;
-					goto fail;
-				}
-				bn = nb;
-			}
-			bn[n_bn] = (struct build_node){nm, (uint8_t)len,
-						       (uint8_t)name_count_labels(nm), 0, 0};
-			if ((set.used + 1) * 2 > set.mask + 1) {
-				if ((rc = nameset_grow(&set, bn, n_bn + 1)) != 0)
-					goto fail;
-			} else {
-				nameset_put(&set, nm, len, n_bn);
-			}
-			set.used++;
-			n_bn++;
-		}
-	}
-	/* Parents before children, so links are made in one pass. */
-	if ((rc = sort_by_depth(&bn, n_bn)) != 0)
-		goto fail;
-	if (n_bn == 0 || bn[0].len != L->apex_len || memcmp(bn[0].name, L->apex, L->apex_len) != 0) {
-		rc = fail_at(L, L->label, 0, "no SOA record at the zone apex %s", z->name);
-		goto fail;
-	}
-
-	z->nodes = arena_alloc_aligned(a, n_bn * sizeof(*z->nodes), 64);
-	uint32_t tcap = 16;
-	while (tcap < 2 * n_bn)
-		tcap *= 2;
-	z->table = arena_alloc(a, tcap * sizeof(uint64_t));
-	dname_occluded = calloc(n_bn, 1);
-	if (!z->nodes || !z->table || !dname_occluded) {
+	z->nodes = arena_alloc_aligned(z->arena, n_nodes * sizeof(*z->nodes), 64);
+	if (!z->nodes || !dname_occluded) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	z->table_mask = tcap - 1;
-	z->n_nodes = n_bn;
-
-	for (size_t i = 0; i < n_bn; i++) {
+	z->n_nodes = n_nodes;
+	for (size_t i = 0; i < n_nodes; i++) {
 		struct zone_node *n = &z->nodes[i];
-		const struct build_node *b = &bn[i];
+		const struct bnode *b = &L->nodes[i];
 		int is_apex = i == 0;
-		if ((rc = check_node(L, z, b, L->recs, is_apex)) != 0)
+		if ((rc = check_node(L, z, b, is_apex)) != 0)
 			goto fail;
-		n->name = arena_memdup(a, b->name, b->len);
-		if (!n->name) {
-			rc = -ENOMEM;
-			goto fail;
-		}
+		n->name = b->name;
 		n->name_len = b->len;
 		n->rel_len = (uint8_t)(b->len - L->apex_len);
-		uint32_t hash = name_hash(b->name, b->len);
 		for (size_t r = b->first; r < b->first + b->count; r++) {
-			if (L->recs[r].type == RR_NS && !is_apex)
+			uint16_t type = rec_at(L, r)->type;
+			if (type == RR_NS && !is_apex)
 				n->flags |= ZN_DELEG;
-			if (L->recs[r].type == RR_DNAME)
+			if (type == RR_DNAME)
 				n->flags |= ZN_DNAME;
-			if (L->recs[r].type == RR_CNAME)
+			if (type == RR_CNAME)
 				n->flags |= ZN_CNAME;
 		}
 		if (b->len >= 2 && b->name[0] == 1 && b->name[1] == '*')
 			n->flags |= ZN_WILDCARD;
-		if (!is_apex) {
-			const uint8_t *pn = b->name + 1 + b->name[0];
-			const struct zone_node *parent = zone_find(z, pn, b->len - 1 - b->name[0]);
-			if (!parent) { /* cannot happen: ancestors were added */
-				rc = MX_EZONE;
-				goto fail;
-			}
-			size_t pi = (size_t)(parent - z->nodes);
-			const struct zone_node *pcut = (parent->flags & ZN_DELEG) ? parent : parent->cut;
-			if (pcut) {
-				n->cut = pcut;
-				n->flags |= ZN_OCCLUDED;
-			} else if (n->flags & ZN_DELEG) {
-				n->cut = n;
-			}
-			if ((parent->flags & ZN_DNAME) || dname_occluded[pi]) {
-				/* RFC 6672 §2.4: names below a DNAME are not reachable. */
-				dname_occluded[i] = 1;
-				if (b->count)
-					warn_at(L, L->recs[b->first].file, L->recs[b->first].line,
-						"data below a DNAME is occluded and not served");
-			}
-			if ((n->flags & ZN_WILDCARD) && !dname_occluded[i])
-				z->nodes[pi].wild = n;
-			if (b->count && pcut && !(n->flags & ZN_DELEG) && !dname_occluded[i]) {
-				for (size_t r = b->first; r < b->first + b->count; r++)
-					if (L->recs[r].type != RR_A && L->recs[r].type != RR_AAAA) {
-						warn_at(L, L->recs[r].file, L->recs[r].line,
-							"non-address data below a delegation is occluded");
-						break;
-					}
-			}
+		if (is_apex)
+			continue;
+		size_t pi = b->parent;
+		const struct zone_node *parent = &z->nodes[pi];
+		const struct zone_node *pcut = (parent->flags & ZN_DELEG) ? parent : parent->cut;
+		if (pcut) {
+			n->cut = pcut;
+			n->flags |= ZN_OCCLUDED;
+		} else if (n->flags & ZN_DELEG) {
+			n->cut = n;
 		}
-		if (!dname_occluded[i]) {
-			uint32_t s = hash & z->table_mask;
-			while (z->table[s])
-				s = (s + 1) & z->table_mask;
-			z->table[s] = (uint64_t)hash << 32 | ((uint64_t)i + 1);
+		if ((parent->flags & ZN_DNAME) || dname_occluded[pi]) {
+			/* RFC 6672 §2.4: names below a DNAME are not reachable. */
+			dname_occluded[i] = 1;
+			n_occluded++;
+			if (b->count)
+				warn_at(L, rec_at(L, b->first)->file, rec_at(L, b->first)->line,
+					"data below a DNAME is occluded and not served");
+		}
+		if ((n->flags & ZN_WILDCARD) && !dname_occluded[i])
+			z->nodes[pi].wild = n;
+		if (b->count && pcut && !(n->flags & ZN_DELEG) && !dname_occluded[i]) {
+			for (size_t r = b->first; r < b->first + b->count; r++)
+				if (rec_at(L, r)->type != RR_A && rec_at(L, r)->type != RR_AAAA) {
+					warn_at(L, rec_at(L, r)->file, rec_at(L, r)->line,
+						"non-address data below a delegation is occluded");
+					break;
+				}
 		}
 	}
+	/* Occluded names are not found (rare: the table is built again). */
+	if (n_occluded && (rc = table_rebuild(L, n_nodes - n_occluded, dname_occluded)) != 0)
+		goto fail;
+	z->table = L->table;
+	z->table_mask = L->table_mask;
+	L->table = NULL;
+fail:
+	free(dname_occluded);
+	return rc;
+}
+
+/* The node each in-zone MX exchange, SRV target and NS name is, for the
+ * additional section. Looked up in batches whose table slots are
+ * prefetched first, so the cache misses overlap. */
+static void resolve_targets(struct loader *L, const struct zone *z)
+{
+	enum { BATCH = 16 };
+	struct {
+		uint8_t name[NAME_MAXLEN];
+		size_t len;
+		uint32_t hash;
+		size_t rec;
+	} q[BATCH];
+	int nq = 0;
+	for (size_t i = 0; i <= L->n_recs; i++) {
+		const struct rec *r = i < L->n_recs ? &L->recs[i] : NULL;
+		if (r && (r->type == RR_MX || r->type == RR_SRV || r->type == RR_NS) && r->n_names) {
+			/* The only name of these types (render_rrset relies on it). */
+			const uint8_t *nm = r->rdata + r->name_off[0];
+			size_t nl = name_len(nm);
+			name_lower(q[nq].name, nm, nl);
+			if (nl > 1 && name_is_below_or_at(q[nq].name, nl, z->apex, z->apex_len)) {
+				q[nq].len = nl;
+				q[nq].hash = name_hash(q[nq].name, nl);
+				q[nq].rec = i;
+				__builtin_prefetch(&z->table[q[nq].hash & z->table_mask]);
+				nq++;
+			}
+		}
+		if (nq == BATCH || (!r && nq)) {
+			for (int k = 0; k < nq; k++) {
+				const struct zone_node *t = zone_find(z, q[k].name, q[k].len);
+				L->recs[q[k].rec].target = t ? (uint32_t)(t - z->nodes) + 1 : 0;
+			}
+			nq = 0;
+		}
+	}
+}
+
+static int compile(struct loader *L, struct zone *z)
+{
+	int rc = 0;
+	struct arena *a = z->arena;
+
+	if ((rc = resolve_pending(L)) != 0 || (rc = group_records(L, z)) != 0 ||
+	    (rc = link_nodes(L, z)) != 0)
+		goto fail;
+	resolve_targets(L, z);
 
 	/* RRsets, once every node can be found (additional targets). */
-	for (size_t i = 0; i < n_bn; i++) {
+	for (size_t i = 0; i < L->n_nodes; i++) {
 		struct zone_node *n = &z->nodes[i];
-		const struct build_node *b = &bn[i];
+		const struct bnode *b = &L->nodes[i];
 		size_t nsets = 0;
 		for (size_t r = b->first; r < b->first + b->count; r++)
-			if (r == b->first || L->recs[r].type != L->recs[r - 1].type)
+			if (r == b->first || rec_at(L, r)->type != rec_at(L, r - 1)->type)
 				nsets++;
 		if (!nsets)
 			continue;
@@ -666,12 +729,11 @@ static int compile(struct loader *L, struct zone *z)
 		}
 		for (size_t r = b->first; r < b->first + b->count;) {
 			size_t e = r;
-			while (e < b->first + b->count && L->recs[e].type == L->recs[r].type)
+			while (e < b->first + b->count && rec_at(L, e)->type == rec_at(L, r)->type)
 				e++;
 			if (n->n_rrsets < ZONE_NODE_TYPES)
-				n->types[n->n_rrsets] = L->recs[r].type;
-			rc = render_rrset(L, z, a, &n->rrsets[n->n_rrsets++], &L->recs[r], e - r);
-			if (rc)
+				n->types[n->n_rrsets] = rec_at(L, r)->type;
+			if ((rc = render_rrset(L, z, a, &n->rrsets[n->n_rrsets++], r, e - r)) != 0)
 				goto fail;
 			r = e;
 		}
@@ -681,20 +743,16 @@ static int compile(struct loader *L, struct zone *z)
 	z->apex_node = &z->nodes[0];
 	z->soa = zone_node_rrset(z->apex_node, RR_SOA);
 	z->apex_ns = zone_node_rrset(z->apex_node, RR_NS);
-	if (!z->soa) {
+	if (!z->soa)
 		rc = fail_at(L, L->label, 0, "no SOA record at the zone apex %s", z->name);
-		goto fail;
-	}
-	if (z->soa->count != 1) {
+	else if (z->soa->count != 1)
 		rc = fail_at(L, L->label, 0, "more than one SOA record at the apex of %s", z->name);
-		goto fail;
-	}
-	if (!z->apex_ns) {
+	else if (!z->apex_ns)
 		rc = fail_at(L, L->label, 0, "no NS records at the zone apex %s", z->name);
+	if (rc)
 		goto fail;
-	}
 	/* NS at a delegation whose name server is inside the cut needs glue. */
-	for (size_t i = 1; i < n_bn; i++) {
+	for (size_t i = 1; i < z->n_nodes; i++) {
 		const struct zone_node *n = &z->nodes[i];
 		const struct zone_rrset *ns = (n->flags & ZN_DELEG) && n->cut == n
 						      ? zone_node_rrset(n, RR_NS)
@@ -749,9 +807,6 @@ static int compile(struct loader *L, struct zone *z)
 	z->soa_neg.wire[8] = (uint8_t)(nttl >> 8);
 	z->soa_neg.wire[9] = (uint8_t)nttl;
 fail:
-	free(set.slots);
-	free(bn);
-	free(dname_occluded);
 	return rc;
 }
 
@@ -804,7 +859,11 @@ static struct zone *load(const char *origin, const char *file, const char *text,
 	char name[NAME_MAXLEN * 4 + 2];
 	name_to_text(L.apex, name, sizeof(name));
 	z->name = arena_strdup(z->arena, name);
-	if (!z->name) {
+	L.names = z->arena;
+	/* The apex is node 0 and always exists: every owner hangs below it. */
+	const uint8_t *apex_name = arena_memdup(z->arena, L.apex, L.apex_len);
+	if (!z->name || !apex_name || table_rebuild(&L, 1, NULL) != 0 ||
+	    node_add(&L, apex_name, L.apex_len, name_hash(L.apex, L.apex_len), 0) < 0) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -828,7 +887,11 @@ fail:
 	z = NULL;
 done:
 	master_cleanup(&mr);
-	free(L.recs);
+	bigmem_free(L.recs, L.cap_recs * sizeof(*L.recs));
+	bigmem_free(L.nodes, L.cap_nodes * sizeof(*L.nodes));
+	bigmem_free(L.order, L.n_recs * sizeof(uint32_t) + 1);
+	if (L.table)
+		bigmem_free(L.table, table_bytes(L.table_mask));
 	arena_free(L.tmp);
 	return z;
 }
@@ -859,6 +922,8 @@ void zone_unref(struct zone *z)
 	for (size_t i = 0; i < z->n_files; i++)
 		free(z->files[i]);
 	free(z->files);
+	if (z->table)
+		bigmem_free(z->table, table_bytes(z->table_mask));
 	arena_free(z->arena);
 	free(z);
 }

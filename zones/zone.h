@@ -44,8 +44,8 @@ struct zone_additional {
 			    * glue when the RRset is a delegation's NS */
 };
 
-/* 64 bytes, and arrays of them cache-line aligned: the answer path reads
- * one RRset per line. */
+/* 64 bytes (the natural order padded it to 80), and arrays of them
+ * cache-line aligned: the answer path reads one RRset per line. */
 struct zone_rrset {
 	uint16_t type;
 	uint16_t count;     /* RRs */
@@ -104,7 +104,9 @@ struct zone {
 	struct zone_node *nodes; /* includes empty non-terminals */
 	size_t n_nodes;
 	/* Open addressing: (hash << 32) | (node index + 1), 0 = empty. The
-	 * hash in the slot saves touching a node that does not match. */
+	 * hash in the slot saves touching a node that does not match. Owned
+	 * (bigmem, table_mask + 1 slots), not in the arena: it is the
+	 * loader's table, grown while the file was read. */
 	uint64_t *table;
 	uint32_t table_mask;
 	const struct zone_node *apex_node;
@@ -116,7 +118,7 @@ struct zone {
 	 * is first published (workers only read it); -1 until then. */
 	int32_t stats_slot;
 	struct dnsbl_zone *bl; /* set for DNSBL zones: the listing lookups */
-	void *arena;           /* owns everything above */
+	void *arena;           /* owns everything above but files and table */
 };
 
 /* Loads and compiles a zone from its master file. origin is the zone name.

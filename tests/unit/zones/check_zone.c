@@ -322,6 +322,189 @@ START_TEST(master_file_syntax)
 }
 END_TEST
 
+/* Records of one owner spread over the file, more of them than the short
+ * sort handles, with duplicates; empty non-terminals; DNAME occlusion. */
+START_TEST(records_group_by_owner_in_any_file_order)
+{
+	char err[512];
+	char text[8192];
+	size_t o = (size_t)snprintf(text, sizeof(text), "%s", soa_ns);
+	/* 40 TXT at "many", written from "39" down, each twice, with other
+	 * owners in between. */
+	for (int i = 39; i >= 0; i--)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+				      "many TXT \"%02d\"\nx%d.deep A 192.0.2.%d\nMANY TXT \"%02d\"\n", i,
+				      i % 3, i, i);
+	o += (size_t)snprintf(text + o, sizeof(text) - o,
+			      "many A 192.0.2.1\nd DNAME elsewhere.example.\nx.d A 192.0.2.9\n"
+			      "*.w TXT \"wild\"\n");
+	ck_assert_uint_lt(o, sizeof(text) - 1);
+	struct zone *z = zone_from_text("example.com", text, "group.zone", err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s", err);
+	/* SOA NS + 40 TXT + 1 A at many + 40 A (3 owners) + DNAME + x.d + wildcard */
+	ck_assert_uint_eq(z->n_records, 2 + 40 + 1 + 40 + 1 + 1 + 1);
+	uint8_t n[NAME_MAXLEN];
+	int len = name_from_text("many.example.com", n);
+	const struct zone_node *many = zone_find(z, n, (size_t)len);
+	ck_assert_ptr_nonnull(many);
+	ck_assert_uint_eq(many->n_rrsets, 2);
+	const struct zone_rrset *txt = zone_node_rrset(many, RR_TXT);
+	ck_assert_uint_eq(txt->count, 40);
+	/* In rdata order: "00" .. "39", whatever the file order. */
+	for (uint16_t i = 0; i < txt->count; i++) {
+		const uint8_t *rd = txt->wire + txt->owner_fix[i] + 12;
+		ck_assert_uint_eq(rd[0], 2);
+		ck_assert_int_eq((rd[1] - '0') * 10 + (rd[2] - '0'), i);
+	}
+	/* x0.deep .. x2.deep got 14, 13 and 13 addresses. */
+	const int want[3] = {14, 13, 13};
+	for (int k = 0; k < 3; k++) {
+		char nm[64];
+		snprintf(nm, sizeof(nm), "x%d.deep.example.com", k);
+		len = name_from_text(nm, n);
+		const struct zone_node *x = zone_find(z, n, (size_t)len);
+		ck_assert_ptr_nonnull(x);
+		ck_assert_uint_eq(zone_node_rrset(x, RR_A)->count, want[k]);
+	}
+	/* Empty non-terminals exist with no data. */
+	len = name_from_text("deep.example.com", n);
+	const struct zone_node *deep = zone_find(z, n, (size_t)len);
+	ck_assert_ptr_nonnull(deep);
+	ck_assert_uint_eq(deep->n_rrsets, 0);
+	len = name_from_text("w.example.com", n);
+	const struct zone_node *w = zone_find(z, n, (size_t)len);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_ptr_nonnull(w->wild);
+	/* Below a DNAME: not found (RFC 6672 §2.4). */
+	len = name_from_text("x.d.example.com", n);
+	ck_assert_ptr_null(zone_find(z, n, (size_t)len));
+	len = name_from_text("d.example.com", n);
+	ck_assert_ptr_nonnull(zone_find(z, n, (size_t)len));
+	ck_assert_ptr_eq(zone_find(z, z->apex, z->apex_len), z->apex_node);
+	zone_unref(z);
+}
+END_TEST
+
+/* TLSA: the reader's own path and ldns's agree, byte for byte, on the
+ * spellings both take; TXT strings with and without escapes. */
+START_TEST(tlsa_and_txt_rdata)
+{
+	static const struct {
+		const char *rdata;
+		const char *wire; /* hex; NULL: refused */
+	} cases[] = {
+		{"3 1 1 47ca73", "03010147ca73"},
+		{"3 1 1 47c a73", "03010147ca73"},	/* fields joined */
+		{"3 1 1 ( 47CA\n 73EB )", "03010147ca73eb"},
+		{"003 01 1 abcd", "030101abcd"},
+		{"3 1 1 abc", "030101abc0"},		/* odd: ldns pads */
+		{"DANE-EE 1 1 abcd", "030101abcd"},	/* mnemonic: ldns */
+		{"3 1 1 abcg", NULL},
+		{"3 1 1 0xabcd", NULL},
+	};
+	char err[512], text[512];
+	uint8_t n[NAME_MAXLEN];
+	int len = name_from_text("t.example.com", n);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "%st TLSA %s\n", soa_ns, cases[i].rdata);
+		struct zone *z = zone_from_text("example.com", text, "tlsa.zone", err, sizeof(err));
+		if (!cases[i].wire) {
+			ck_assert_msg(z == NULL, "case %zu loaded", i);
+			ck_assert_msg(strstr(err, "tlsa.zone:3: TLSA record") != NULL, "%s", err);
+			continue;
+		}
+		ck_assert_msg(z != NULL, "case %zu: %s", i, err);
+		const struct zone_rrset *rs = zone_node_rrset(zone_find(z, n, (size_t)len), RR_TLSA);
+		ck_assert_ptr_nonnull(rs);
+		char hex[256] = "";
+		size_t rdlen = rs->wire_len - 12;
+		for (size_t k = 0; k < rdlen; k++)
+			snprintf(hex + 2 * k, 3, "%02x", rs->wire[12 + k]);
+		ck_assert_str_eq(hex, cases[i].wire);
+		ck_assert_uint_eq(rs->wire[10] << 8 | rs->wire[11], rdlen);
+		zone_unref(z);
+	}
+
+	snprintf(text, sizeof(text), "%st TXT plain \"with space\" \"q\\\"\\065\" \"\"\n",
+		 soa_ns);
+	struct zone *z = zone_from_text("example.com", text, "txt.zone", err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s", err);
+	const struct zone_rrset *rs = zone_node_rrset(zone_find(z, n, (size_t)len), RR_TXT);
+	static const uint8_t want[] = {5, 'p', 'l', 'a', 'i', 'n', 10, 'w', 'i', 't', 'h', ' ',
+				       's', 'p', 'a', 'c', 'e', 3, 'q', '"', 'A', 0};
+	ck_assert_uint_eq(rs->wire_len - 12, sizeof(want));
+	ck_assert_mem_eq(rs->wire + 12, want, sizeof(want));
+	zone_unref(z);
+}
+END_TEST
+
+/* A file bigger than the reader's buffer, with entries of every shape
+ * falling across its refills, reads the same as the text in memory. */
+START_TEST(file_read_in_pieces_matches_text)
+{
+	size_t cap = 8u << 20, o = 0;
+	char *text = malloc(cap);
+	ck_assert_ptr_nonnull(text);
+	o += (size_t)snprintf(text, cap, "%s", soa_ns);
+	/* About 20 refills. Lengths vary so that every shape lands on a
+	 * buffer end somewhere; most places to cut a line change what it
+	 * says, so a reader that took a cut entry as whole would differ. */
+	for (int i = 0; i < 24000; i++) {
+		int pad = i % 37;
+		o += (size_t)snprintf(text + o, cap - o,
+				      "h%d A 192.0.2.%d\n"
+				      "  TXT \"q\\\"%*s\\065 %d\" ( \"multi\n line\" ) x\\ y\n"
+				      "h%d MX ( %d\n  mx%d )\n\n"
+				      "_t.h%d TLSA 3 1 1 ( 0123456789abcdef\n %.*s ) ; c\n"
+				      "w%d AAAA 2001:db8::%x\n",
+				      i, i % 250, pad, "", i, i, i % 100, i % 3, i, 2 * (pad % 8),
+				      "0123456789abcdef0123", i, i);
+		ck_assert_uint_lt(o, cap - 4096);
+	}
+	text[o] = 0;
+	ck_assert_uint_gt(o, 16 * (256u << 10));
+	char path[256], err[512];
+	snprintf(path, sizeof(path), "%s/big.zone", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, o, f), o);
+	fclose(f);
+	struct zone *zt = zone_from_text("example.com", text, "big.zone", err, sizeof(err));
+	ck_assert_msg(zt != NULL, "%s", err);
+	struct zone *zf = zone_load("example.com", path, err, sizeof(err));
+	ck_assert_msg(zf != NULL, "%s", err);
+	ck_assert_uint_eq(zf->n_records, zt->n_records);
+	ck_assert_uint_eq(zf->n_nodes, zt->n_nodes);
+	for (size_t i = 0; i < zt->n_nodes; i++) {
+		const struct zone_node *a = &zt->nodes[i];
+		const struct zone_node *b = zone_find(zf, a->name, a->name_len);
+		ck_assert_ptr_nonnull(b);
+		ck_assert_uint_eq(a->n_rrsets, b->n_rrsets);
+		for (uint16_t r = 0; r < a->n_rrsets; r++) {
+			ck_assert_uint_eq(a->rrsets[r].wire_len, b->rrsets[r].wire_len);
+			ck_assert_mem_eq(a->rrsets[r].wire, b->rrsets[r].wire, a->rrsets[r].wire_len);
+		}
+	}
+	zone_unref(zt);
+	zone_unref(zf);
+
+	/* The line of an error far into the file is still right. */
+	snprintf(text + o, cap - o, "bad A 1.2.3\n");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	int lines = 1;
+	for (size_t k = 0; k < o; k++)
+		lines += text[k] == '\n';
+	char want[64];
+	snprintf(want, sizeof(want), "big.zone:%d: bad A", lines);
+	ck_assert_ptr_null(zone_load("example.com", path, err, sizeof(err)));
+	ck_assert_msg(strstr(err, want) != NULL, "%s (want %s)", err, want);
+	free(text);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("zone");
@@ -336,6 +519,9 @@ int main(void)
 	tcase_add_test(tc, master_file_syntax);
 	tcase_add_test(tc, zonedb_longest_match);
 	tcase_add_test(tc, reload_keeps_old_zone_when_new_is_broken);
+	tcase_add_test(tc, records_group_by_owner_in_any_file_order);
+	tcase_add_test(tc, tlsa_and_txt_rdata);
+	tcase_add_test(tc, file_read_in_pieces_matches_text);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
