@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """No heap allocation per query (DESIGN.md: "never malloc on the query path").
 
-Runs mxdnsd (one worker, the built-in example zones) under valgrind's
+Runs mxdnsd (one worker, the example zones and a DNSBL zone) under valgrind's
 memcheck twice, answering N and then 2N queries (UDP, one by one so every
 query is its own recvmmsg batch too, plus a tenth as many pipelined over one
 TCP connection), and compares valgrind's "total heap usage: A allocs". The
@@ -9,9 +9,10 @@ count is deterministic, not timed: a per-query (or per-batch) allocation
 shows as a difference of about N, start-up and shutdown cancel out. The
 difference must stay under SLACK.
 
-Environment: MXDNSD (the binary). Needs valgrind; a missing valgrind fails
+Environment: MXDNSD and MXDNS (the binaries). Needs valgrind; a missing valgrind fails
 the test rather than passing silently. ALLOC_QUERIES overrides N (10000).
 """
+import glob
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mxtest  # noqa: E402
 
 import dns.message  # noqa: E402
+import dns.query  # noqa: E402
 import dns.rcode  # noqa: E402
 
 N = int(os.environ.get("ALLOC_QUERIES", "10000"))
@@ -43,7 +45,15 @@ QUERIES = [
     ("example.com.", "SOA", True), ("example.com.", "NS", False),
     ("EXAMPLE.COM.", "mx", True), ("25.2.0.192.in-addr.arpa.", "PTR", True),
     ("not-ours.test.", "A", True), ("version.bind.", "TXT", False),
+    # The DNSBL: listed (A, and TXT with the address put in), unlisted in
+    # an empty /24 (stops at the filter) and next to a listing (walks the
+    # B-tree), the RFC 5782 test point.
+    ("5.2.0.192.bl.test.", "A", True), ("5.2.0.192.bl.test.", "TXT", True),
+    ("7.100.51.198.bl.test.", "A", True), ("9.3.0.192.bl.test.", "A", False),
+    ("2.0.0.127.bl.test.", "TXT", True),
 ]
+SRC = os.environ.get("MXDNS_SOURCE_DIR",
+                     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 
 def wires():
@@ -106,11 +116,17 @@ def run(n, d, tag):
     log = os.path.join(d, "vg-%s.log" % tag)
     cmd = ["valgrind", "--tool=memcheck", "--log-file=" + log, "--error-exitcode=0",
            os.environ["MXDNSD"], "--listen", "%s@%d" % (mxtest.HOST, port), "--workers", "1",
-           "--log-level", "warning"]
+           "--log-level", "warning", "--dnsbl", "bl.test:" + os.path.join(d, "bl.mdb")]
+    for f in sorted(glob.glob(os.path.join(SRC, "zones", "examples", "*.zone"))):
+        cmd += ["--zone", "%s:%s" % (os.path.basename(f)[:-len(".zone")], f)]
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          start_new_session=True)
     try:
         mxtest.wait_ready(port, ("example.com.", "MX"), timeout=60, noerror=True)
+        r = dns.query.udp(dns.message.make_query("5.2.0.192.bl.test.", "A"), mxtest.HOST,
+                          port=port, timeout=10)
+        if r.rcode() != dns.rcode.NOERROR or not r.answer:
+            raise AssertionError("the DNSBL zone does not answer:\n%s" % r)
         wire = wires()
         seen = udp_queries(port, n, wire)
         if seen.get(0, 0) < n // 2:
@@ -146,6 +162,9 @@ def main():
         return 0
     t0 = time.monotonic()
     with mxtest.workdir() as d:
+        subprocess.run([mxtest.binary("MXDNS", "mxdns"), "bl", "--db", os.path.join(d, "bl.mdb"),
+                        "--list", "bl.test", "-q", "add", "192.0.2.0/29", "192.0.3.1",
+                        "--reason", "listed: see https://bl.test/?ip=$"], check=True, timeout=60)
         a = run(N, d, "N")
         b = run(2 * N, d, "2N")
     diff = b - a
