@@ -393,9 +393,10 @@ int blstore_open(const char *path, int flags, struct blstore **out, char *err, s
 		mapsize = READER_MAPSIZE;
 	else if (stat(path, &st) == 0 && (size_t)st.st_size * 2 > mapsize)
 		mapsize = (size_t)st.st_size * 2;
-	/* Tests start writers with a tiny map to exercise growth. */
-	const char *env = getenv("MXDNS_BLSTORE_MAPSIZE");
-	if (!rdonly && env && strtoull(env, NULL, 10) > 0)
+	/* Tests start writers with a tiny map to exercise growth, and the
+	 * daemon with a small one to exercise its remap. */
+	const char *env = getenv(rdonly ? "MXDNS_BLSTORE_READER_MAPSIZE" : "MXDNS_BLSTORE_MAPSIZE");
+	if (env && strtoull(env, NULL, 10) > 0)
 		mapsize = (size_t)strtoull(env, NULL, 10);
 	unsigned int eflags = MDB_NOSUBDIR;
 	if (rdonly)

@@ -82,7 +82,8 @@ struct blstore {
  * ours (one transaction: the prefix-length records if schema 1, the
  * filters, then the version).
  * Errors: MX_EDB, MX_ESCHEMA, -errno; err names the path. The environment
- * variable MXDNS_BLSTORE_MAPSIZE (bytes) sets a writer's initial map, for tests. */
+ * variable MXDNS_BLSTORE_MAPSIZE (bytes) sets a writer's initial map, and
+ * MXDNS_BLSTORE_READER_MAPSIZE a reader's, for tests. */
 int blstore_open(const char *path, int flags, struct blstore **out, char *err, size_t errlen);
 void blstore_close(struct blstore *s);
 
