@@ -41,6 +41,11 @@ struct blenv {
 	_Atomic int zrefs;   /* zones only: 0 tells readers to let go */
 	_Atomic int resize_pending;
 	_Atomic unsigned mapgen; /* counts remaps: pointers into the map die */
+	/* The newest snapshot (txn id) a worker has answered from. A worker
+	 * on an older one renews before answering, so a client whose query
+	 * saw a commit never sees it undone by its next query, whichever
+	 * worker takes that one. */
+	_Atomic size_t newest;
 	/* Held shared by every worker whose transaction is live, exclusively
 	 * to remap after the writer grew the file past our map
 	 * (mdb_env_set_mapsize requires no live transaction). */
@@ -347,8 +352,11 @@ static struct rslot *slot_acquire(struct dnsbl_readers *r, struct blenv *e)
 
 	if (s->env && s->env != e)
 		slot_drop(s); /* cannot happen while we hold a ref; be safe */
-	if (s->active)
-		return s;
+	if (s->active) {
+		if (s->txnid >= atomic_load_explicit(&e->newest, memory_order_acquire))
+			return s;
+		slot_deactivate(s);
+	}
 	if (atomic_load(&e->resize_pending))
 		try_resize(e);
 	if (pthread_rwlock_tryrdlock(&e->maplock) != 0)
@@ -388,6 +396,11 @@ static struct rslot *slot_acquire(struct dnsbl_readers *r, struct blenv *e)
 	s->n_types = 0;
 	s->act++;
 	s->txnid = mdb_txn_id(s->txn);
+	size_t seen = atomic_load_explicit(&e->newest, memory_order_relaxed);
+	while (seen < s->txnid &&
+	       !atomic_compare_exchange_weak_explicit(&e->newest, &seen, s->txnid,
+						      memory_order_release, memory_order_relaxed))
+		;
 	uint32_t ver = 0;
 	s->filters = blstore_schema_get(s->txn, e->store, &ver) == 0 && ver == 3;
 	if (s->mapgen != atomic_load(&e->mapgen)) {
