@@ -536,7 +536,8 @@ static int ldns_rdata(struct master_reader *r, const struct source *s, struct ma
 		}
 		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && rr->n_names < MASTER_MAX_NAMES)
 			rr->name_off[rr->n_names++] = (uint16_t)len;
-		memcpy(w + len, ldns_rdf_data(f), fl);
+		if (fl) /* an empty field's data may be NULL */
+			memcpy(w + len, ldns_rdf_data(f), fl);
 		len += fl;
 	}
 	*rdlen = len;
