@@ -162,23 +162,11 @@ def schema2_phase(tmp, errors):
     if dropped != 3:  # 127/8, 192/8, 10/8
         errors.append(f"schema 2 copy: {dropped} filter chunks dropped, want 3")
     port = free_port()
-    log = open(os.path.join(tmp, "mxdnsd2.log"), "w")
-    daemon = subprocess.Popen([MXDNSD, "--listen", f"127.0.0.1@{port}", "--dnsbl", f"{ZONE}:{db}"],
-                              stdout=log, stderr=log)
+    daemon, why = start_daemon(tmp, "mxdnsd2.log", port, db)
+    if daemon is None:
+        errors.append("schema 2: " + why)
+        return
     try:
-        deadline = time.time() + 15
-        while True:
-            try:
-                if state(port, "192.0.2.1", 0.5) == "listed 127.0.0.2":
-                    break
-            except Exception:
-                pass
-            if time.time() > deadline or daemon.poll() is not None:
-                log.flush()
-                with open(os.path.join(tmp, "mxdnsd2.log")) as f:
-                    errors.append("schema 2: mxdnsd did not answer: " + f.read()[-500:])
-                return
-            time.sleep(0.2)
         want = {"192.0.2.1": "listed 127.0.0.2", "10.20.1.1": "listed 127.0.0.2",
                 "10.20.9.1": "nx", "192.0.2.2": "nx", "44.0.0.1": "nx", "127.0.0.1": "nx",
                 "127.0.0.2": "listed 127.0.0.2"}
@@ -206,6 +194,29 @@ def schema2_phase(tmp, errors):
             daemon.kill()
 
 
+def start_daemon(tmp, logname, port, db):
+    """mxdnsd serving db, once it answers 192.0.2.1 as listed: (process,
+    None), or (None, why) with the end of its log."""
+    path = os.path.join(tmp, logname)
+    with open(path, "w") as log:
+        daemon = subprocess.Popen([MXDNSD, "--listen", f"127.0.0.1@{port}",
+                                   "--dnsbl", f"{ZONE}:{db}"], stdout=log, stderr=log)
+    deadline = time.time() + 15
+    while True:
+        try:
+            if state(port, "192.0.2.1", 0.5) == "listed 127.0.0.2":
+                return daemon, None
+        except Exception:
+            pass
+        if time.time() > deadline or daemon.poll() is not None:
+            if daemon.poll() is None:
+                daemon.kill()
+                daemon.wait()
+            with open(path) as f:
+                return None, "mxdnsd did not answer: " + f.read()[-500:]
+        time.sleep(0.2)
+
+
 def addr_of(i):
     return "10.%d.%d.%d" % ((i >> 16) & 255, (i >> 8) & 255, i & 255)
 
@@ -225,20 +236,10 @@ def main():
             for i in range(N):
                 f.write(addr_of(i) + " bulk\n")
         port = free_port()
-        log = open(os.path.join(tmp, "mxdnsd.log"), "w")
-        daemon = subprocess.Popen([MXDNSD, "--listen", f"127.0.0.1@{port}", "--dnsbl", f"{ZONE}:{db}"],
-                                  stdout=log, stderr=log)
-        deadline = time.time() + 15
-        while True:
-            try:
-                if state(port, "192.0.2.1", 0.5) == "listed 127.0.0.2":
-                    break
-            except Exception:
-                pass
-            if time.time() > deadline or daemon.poll() is not None:
-                print("FAIL: mxdnsd did not answer")
-                return 1
-            time.sleep(0.2)
+        daemon, why = start_daemon(tmp, "mxdnsd.log", port, db)
+        if daemon is None:
+            print("FAIL: " + why)
+            return 1
 
         first, last = addr_of(0), addr_of(N - 1)
 
