@@ -698,7 +698,13 @@ static void listeners_set(struct worker *w, int on)
 
 static void on_accept_pause(uv_timer_t *t)
 {
-	listeners_set(t->data, 1);
+	struct worker *w = t->data;
+	/* Another thread may have taken the reserve's descriptor number when
+	 * it was given up; without one, EMFILE could only pause, and clients
+	 * would wait in the queue instead of being refused. */
+	if (w->reserve_fd < 0)
+		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	listeners_set(w, 1);
 }
 
 /* Out of descriptors: take the waiting client with the reserve descriptor
