@@ -541,20 +541,68 @@ static const struct zone *parent_zone(const struct zonedb *db, const struct quer
 	return zonedb_find(db, q->lname + skip, q->qname_len - skip, off, q->n_labels - 1);
 }
 
+void answer_pre_parse(struct answer_pre *a, const uint8_t *qbuf, size_t qlen, const struct zonedb *db)
+{
+	const struct query *q = &a->q;
+	a->rc = query_parse(qbuf, qlen, &a->q);
+	a->z = NULL;
+	a->node = NULL;
+	a->step = 0;
+	if (a->rc == 0 && q->qclass == CLASS_IN && db)
+		a->z = zonedb_find(db, q->lname, q->qname_len, q->label_off, q->n_labels);
+}
+
+void answer_prefetch(struct answer_pre *a, struct dnsbl_readers *bl)
+{
+	const struct zone *z = a->z;
+	if (!z)
+		return;
+	if (z->bl) {
+		if (a->step++ == 0 && bl && a->q.qname_len > z->apex_len)
+			dnsbl_prefetch(z->bl, bl, a->q.lname, a->q.qname_len - z->apex_len,
+				       a->q.n_labels - z->apex_labels);
+		return;
+	}
+	switch (a->step++) {
+	case 0:
+		a->hash = zone_prefetch_slot(z, a->q.lname, a->q.qname_len);
+		break;
+	case 1:
+		a->node = zone_prefetch_node(z, a->hash);
+		break;
+	case 2:
+		if (a->node)
+			zone_prefetch_rrset(a->node, a->q.qtype);
+		break;
+	case 3:
+		if (a->node)
+			zone_prefetch_rdata(a->node, a->q.qtype);
+		break;
+	}
+}
+
 size_t answer_build(const uint8_t *qbuf, size_t qlen, const struct zonedb *db,
 		    struct answer_ctx *ctx, uint8_t *out, size_t cap)
 {
+	struct answer_pre a;
+	answer_pre_parse(&a, qbuf, qlen, db);
+	return answer_pre_build(&a, db, ctx, out, cap);
+}
+
+size_t answer_pre_build(struct answer_pre *a, const struct zonedb *db, struct answer_ctx *ctx,
+			uint8_t *out, size_t cap)
+{
 	static const struct answer_opts default_opts = {.udp_size = 1232};
 	const struct answer_opts *opts = ctx->opts ? ctx->opts : &default_opts;
-	struct query q;
+	const struct query *q = &a->q;
 	struct pkt p = {.buf = out, .len = 12};
-	int rc = query_parse(qbuf, qlen, &q);
+	int rc = a->rc;
 
 	ctx->zone = NULL;
 	ctx->dnsbl_hit = 0;
-	ctx->qtype = q.qtype;
-	ctx->qclass = q.qclass;
-	ctx->edns = (uint8_t)q.edns;
+	ctx->qtype = q->qtype;
+	ctx->qclass = q->qclass;
+	ctx->edns = (uint8_t)q->edns;
 	if (rc == QUERY_DROP || cap < 512)
 		return 0;
 
@@ -563,59 +611,59 @@ size_t answer_build(const uint8_t *qbuf, size_t qlen, const struct zonedb *db,
 	size_t limit = 512;
 	if (ctx->proto == ANSWER_TCP)
 		limit = 65535;
-	else if (q.edns)
-		limit = q.edns_size < 512 ? 512 : q.edns_size > opts->udp_size ? opts->udp_size : q.edns_size;
+	else if (q->edns)
+		limit = q->edns_size < 512 ? 512 : q->edns_size > opts->udp_size ? opts->udp_size : q->edns_size;
 	if (limit > cap)
 		limit = cap;
-	p.limit = limit - (q.edns ? OPT_RR_LEN : 0);
+	p.limit = limit - (q->edns ? OPT_RR_LEN : 0);
 
-	if (q.have_question) {
+	if (q->have_question) {
 		/* The question as sent: the client's case is preserved. */
-		memcpy(out + 12, q.qname, q.qname_len);
-		put16(out + 12 + q.qname_len, q.qtype);
-		put16(out + 14 + q.qname_len, q.qclass);
-		p.len = 16u + q.qname_len;
+		memcpy(out + 12, q->qname, q->qname_len);
+		put16(out + 12 + q->qname_len, q->qtype);
+		put16(out + 14 + q->qname_len, q->qclass);
+		p.len = 16u + q->qname_len;
 	}
 	if (rc != 0)
-		return finish(&p, &q, ctx, rc, 0, opts);
+		return finish(&p, q, ctx, rc, 0, opts);
 
-	if (q.qtype == RR_OPT || (q.qtype >= 128 && q.qtype <= 254 && q.qtype != RR_AXFR &&
-				  q.qtype != RR_IXFR && q.qtype != RR_MAILA && q.qtype != RR_MAILB))
-		return finish(&p, &q, ctx, RCODE_FORMERR, 0, opts); /* meta types, RFC 6895 §3.1 */
-	if (q.qclass == CLASS_CH)
-		return finish(&p, &q, ctx, answer_chaos(&p, &q, opts), 1, opts);
-	if (q.qclass != CLASS_IN)
-		return finish(&p, &q, ctx, RCODE_REFUSED, 0, opts);
+	if (q->qtype == RR_OPT || (q->qtype >= 128 && q->qtype <= 254 && q->qtype != RR_AXFR &&
+				  q->qtype != RR_IXFR && q->qtype != RR_MAILA && q->qtype != RR_MAILB))
+		return finish(&p, q, ctx, RCODE_FORMERR, 0, opts); /* meta types, RFC 6895 §3.1 */
+	if (q->qclass == CLASS_CH)
+		return finish(&p, q, ctx, answer_chaos(&p, q, opts), 1, opts);
+	if (q->qclass != CLASS_IN)
+		return finish(&p, q, ctx, RCODE_REFUSED, 0, opts);
 
-	const struct zone *z = db ? zonedb_find(db, q.lname, q.qname_len, q.label_off, q.n_labels) : NULL;
-	if (z && q.qtype == RR_DS && z->apex_len == q.qname_len && q.n_labels > 0) {
+	const struct zone *z = a->z;
+	if (z && q->qtype == RR_DS && z->apex_len == q->qname_len && q->n_labels > 0) {
 		/* RFC 4035 §3.1.4.1: DS lives in the parent; when we serve
 		 * both sides of the cut, the parent answers. */
-		const struct zone *parent = parent_zone(db, &q);
+		const struct zone *parent = parent_zone(db, q);
 		if (parent)
 			z = parent;
 	}
 	if (!z)
-		return finish(&p, &q, ctx, RCODE_REFUSED, 0, opts);
+		return finish(&p, q, ctx, RCODE_REFUSED, 0, opts);
 	ctx->zone = z;
-	if (q.qtype == RR_AXFR || q.qtype == RR_IXFR || q.qtype == RR_MAILA || q.qtype == RR_MAILB)
-		return finish(&p, &q, ctx, q.qtype == RR_AXFR || q.qtype == RR_IXFR ? RCODE_REFUSED : RCODE_NOTIMP,
+	if (q->qtype == RR_AXFR || q->qtype == RR_IXFR || q->qtype == RR_MAILA || q->qtype == RR_MAILB)
+		return finish(&p, q, ctx, q->qtype == RR_AXFR || q->qtype == RR_IXFR ? RCODE_REFUSED : RCODE_NOTIMP,
 			      0, opts);
 
 	struct lookup l; /* not an initializer: that would clear name[] too */
 	l.z = z;
-	l.len = q.qname_len;
+	l.len = q->qname_len;
 	l.pos = 12;
-	l.qtype = q.qtype;
+	l.qtype = q->qtype;
 	l.proto = ctx->proto;
 	l.aa = 1;
 	l.rcode = RCODE_NOERROR;
 	l.answered = 0;
-	memcpy(l.name, q.lname, q.qname_len);
-	p.apex_pos = (uint16_t)(12 + q.qname_len - z->apex_len);
-	if (z->bl && q.qname_len > z->apex_len)
-		answer_dnsbl(&p, &l, &q, ctx);
+	memcpy(l.name, q->lname, q->qname_len);
+	p.apex_pos = (uint16_t)(12 + q->qname_len - z->apex_len);
+	if (z->bl && q->qname_len > z->apex_len)
+		answer_dnsbl(&p, &l, q, ctx);
 	else
 		answer_auth(&p, &l);
-	return finish(&p, &q, ctx, l.rcode, l.aa, opts);
+	return finish(&p, q, ctx, l.rcode, l.aa, opts);
 }

@@ -5,6 +5,8 @@
 #ifndef MXDNS_ANSWER_H
 #define MXDNS_ANSWER_H
 
+#include "query.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -45,5 +47,28 @@ struct answer_ctx {
  * is limited to the size the client's EDNS allows (512 without EDNS). */
 size_t answer_build(const uint8_t *q, size_t qlen, const struct zonedb *db, struct answer_ctx *ctx,
 		    uint8_t *out, size_t cap);
+
+/* The same in steps, for a batch of queries: answer_pre_parse each query,
+ * then answer_prefetch ANSWER_PREFETCH_STEPS times over the whole batch,
+ * then answer_pre_build each. The prefetch steps only warm the cache, so
+ * that the batch's cache misses overlap (zone.h); they change no answer.
+ * db must be the same snapshot in every step, and bl the readers the
+ * answers will use (answer_ctx). The query bytes are borrowed
+ * until answer_pre_build returns. */
+struct answer_pre {
+	struct query q;
+	int rc;                        /* query_parse's result */
+	const struct zone *z;          /* the zone the question is in, if IN */
+	const struct zone_node *node;  /* its candidate node */
+	uint32_t hash;
+	uint8_t step;                  /* prefetch steps done */
+};
+
+#define ANSWER_PREFETCH_STEPS 4
+
+void answer_pre_parse(struct answer_pre *a, const uint8_t *q, size_t qlen, const struct zonedb *db);
+void answer_prefetch(struct answer_pre *a, struct dnsbl_readers *bl);
+size_t answer_pre_build(struct answer_pre *a, const struct zonedb *db, struct answer_ctx *ctx,
+			uint8_t *out, size_t cap);
 
 #endif

@@ -486,6 +486,27 @@ static int filt_maybe(const struct rslot *s, struct filtcache *f, const uint8_t 
 	return blfilt_test(f->chunk[o], a4);
 }
 
+void dnsbl_prefetch(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
+		    size_t rel_len, int rel_labels)
+{
+	uint8_t a4[4];
+	if (rel_labels != 4 || rel_len > NAME_MAXLEN - 1 || blkey_parse_ip4(rel, rel_len, 4, a4) != 4)
+		return;
+	/* Only a live snapshot: beginning one is the lookup's work. */
+	const struct rslot *s = &r->s[bz->env->slot];
+	if (!s->active || s->env != bz->env)
+		return;
+	for (size_t i = 0; i < bz->n_lists; i++)
+		for (int k = 0; k < s->n_types; k++) {
+			const struct filtcache *f = s->types[k].fc;
+			if (s->types[k].id != bz->ids[i] || f == NULL || f->tag[a4[0]] != s->txnid ||
+			    f->chunk[a4[0]] == NULL)
+				continue;
+			unsigned bit = (unsigned)a4[1] << 8 | a4[2];
+			__builtin_prefetch(f->chunk[a4[0]] + (bit >> 3));
+		}
+}
+
 static int net_match(const struct config_net *n, int family, const uint8_t *a)
 {
 	if (n->family != family)

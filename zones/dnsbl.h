@@ -61,4 +61,11 @@ void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const ui
 		  size_t rel_len, int rel_labels, const struct sockaddr *client, uint64_t now,
 		  int want_txt, struct dnsbl_answer *out);
 
+/* Warms the cache for a dnsbl_lookup of the same name that comes soon
+ * (answer.h: a batch's misses overlap): the /24 filter bit of an IPv4
+ * name, when the worker's snapshot already holds its chunk. Changes no
+ * answer; does nothing for other names. */
+void dnsbl_prefetch(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
+		    size_t rel_len, int rel_labels);
+
 #endif

@@ -398,6 +398,51 @@ const struct zone_node *zone_find(const struct zone *z, const uint8_t *name, siz
 	return NULL;
 }
 
+uint32_t zone_prefetch_slot(const struct zone *z, const uint8_t *name, size_t len)
+{
+	uint32_t h = name_hash(name, len);
+	__builtin_prefetch(&z->table[h & z->table_mask]);
+	return h;
+}
+
+const struct zone_node *zone_prefetch_node(const struct zone *z, uint32_t hash)
+{
+	uint32_t i = hash & z->table_mask;
+	for (uint64_t slot; (slot = z->table[i]) != 0; i = (i + 1) & z->table_mask) {
+		if ((uint32_t)(slot >> 32) == hash) {
+			const struct zone_node *n = &z->nodes[(uint32_t)slot - 1];
+			__builtin_prefetch(n);
+			return n;
+		}
+	}
+	return NULL;
+}
+
+/* Index of type among the node's first ZONE_NODE_TYPES RRsets (the ones
+ * whose types the node's own cache line holds), or -1. */
+static int node_type_index(const struct zone_node *n, uint16_t type)
+{
+	for (int i = 0; i < n->n_rrsets && i < ZONE_NODE_TYPES; i++)
+		if (n->types[i] == type)
+			return i;
+	return -1;
+}
+
+void zone_prefetch_rrset(const struct zone_node *n, uint16_t type)
+{
+	__builtin_prefetch(n->name);
+	int i = node_type_index(n, type);
+	if (i >= 0)
+		__builtin_prefetch(&n->rrsets[i]);
+}
+
+void zone_prefetch_rdata(const struct zone_node *n, uint16_t type)
+{
+	int i = node_type_index(n, type);
+	if (i >= 0)
+		__builtin_prefetch(n->rrsets[i].wire);
+}
+
 _Static_assert(sizeof(struct zone_node) == 64, "a node is one cache line");
 _Static_assert(sizeof(struct zone_rrset) == 64, "an RRset is one cache line");
 

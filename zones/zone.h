@@ -136,6 +136,22 @@ const struct zone_node *zone_find(const struct zone *z, const uint8_t *name, siz
 /* The RRset of a type at a node, or NULL. */
 const struct zone_rrset *zone_node_rrset(const struct zone_node *n, uint16_t type);
 
+/* Prefetching for a batch of lookups: one step per query, over the whole
+ * batch, before any of them is answered, so that the cache misses of the
+ * batch overlap instead of following one another. Each step only reads
+ * what the previous one fetched and issues prefetches; none is needed for
+ * a right answer.
+ *
+ * zone_prefetch_slot: name's hash (give it to the next step); fetches its
+ * table slot. zone_prefetch_node: the node the slot points to (a
+ * candidate: its name is not compared), fetched; NULL if none.
+ * zone_prefetch_rrset: fetches a candidate's name and its RRset of type.
+ * zone_prefetch_rdata: fetches the rendered RRs of that RRset. */
+uint32_t zone_prefetch_slot(const struct zone *z, const uint8_t *name, size_t len);
+const struct zone_node *zone_prefetch_node(const struct zone *z, uint32_t hash);
+void zone_prefetch_rrset(const struct zone_node *n, uint16_t type);
+void zone_prefetch_rdata(const struct zone_node *n, uint16_t type);
+
 /* A fingerprint of the zone's file and its $INCLUDEs as they are on disk
  * now (mtime, size, inode); 0 when one cannot be read. */
 uint64_t zone_file_stamp(const struct zone *z);

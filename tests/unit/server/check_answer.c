@@ -431,6 +431,63 @@ static size_t raw_answer(const uint8_t *q, size_t len, uint8_t *out)
 	return answer_build(q, len, db, &ctx, out, 65535);
 }
 
+/* A batch answered in steps (parse all, prefetch all, then answer each:
+ * the UDP path) gives the same bytes as each query answered alone. */
+START_TEST(batch_in_steps_answers_as_one_by_one)
+{
+	static const struct q qs[] = {
+		{.name = "example.com.", .type = LDNS_RR_TYPE_MX},
+		{.name = "example.com.", .type = LDNS_RR_TYPE_SOA, .edns = 1232},
+		{.name = "MX1.Example.COM.", .type = LDNS_RR_TYPE_AAAA},
+		{.name = "www.example.com.", .type = LDNS_RR_TYPE_A},
+		{.name = "nothere.example.com.", .type = LDNS_RR_TYPE_A, .edns = 4096},
+		{.name = "x.wild.example.com.", .type = LDNS_RR_TYPE_MX},
+		{.name = "a.sub.example.com.", .type = LDNS_RR_TYPE_A},
+		{.name = "sub.example.com.", .type = LDNS_RR_TYPE_DS},
+		{.name = "x.dn.example.com.", .type = LDNS_RR_TYPE_TXT},
+		{.name = "big.example.com.", .type = LDNS_RR_TYPE_TXT},
+		{.name = "ent.example.com.", .type = LDNS_RR_TYPE_A},
+		{.name = "version.bind.", .type = LDNS_RR_TYPE_TXT, .klass = LDNS_RR_CLASS_CH},
+		{.name = "example.org.", .type = LDNS_RR_TYPE_A},
+		{.name = "example.com.", .type = LDNS_RR_TYPE_TXT, .edns = 1232, .edns_version = 1},
+	};
+	enum { N = sizeof(qs) / sizeof(qs[0]) };
+	static struct answer_pre pre[N];
+	static uint8_t wire[N][512], alone[N][4096], out[4096];
+	size_t wlen[N], alone_len[N];
+	for (int i = 0; i < N; i++) {
+		uint8_t *w = NULL;
+		ldns_pkt *query = ldns_pkt_query_new(ldns_dname_new_frm_str(qs[i].name), qs[i].type,
+						     qs[i].klass ? qs[i].klass : LDNS_RR_CLASS_IN, 0);
+		ldns_pkt_set_id(query, (uint16_t)i);
+		if (qs[i].edns) {
+			ldns_pkt_set_edns_udp_size(query, (uint16_t)qs[i].edns);
+			ldns_pkt_set_edns_version(query, (uint8_t)qs[i].edns_version);
+			ldns_pkt_set_edns_data(query, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, 0, ""));
+		}
+		ck_assert_int_eq(ldns_pkt2wire(&w, query, &wlen[i]), LDNS_STATUS_OK);
+		ck_assert_uint_le(wlen[i], sizeof(wire[i]));
+		memcpy(wire[i], w, wlen[i]);
+		free(w);
+		ldns_pkt_free(query);
+		struct answer_ctx ctx = {.opts = &opts};
+		alone_len[i] = answer_build(wire[i], wlen[i], db, &ctx, alone[i], sizeof(alone[i]));
+		ck_assert_uint_gt(alone_len[i], 0);
+	}
+	for (int i = 0; i < N; i++)
+		answer_pre_parse(&pre[i], wire[i], wlen[i], db);
+	for (int s = 0; s < ANSWER_PREFETCH_STEPS; s++)
+		for (int i = 0; i < N; i++)
+			answer_prefetch(&pre[i], NULL);
+	for (int i = 0; i < N; i++) {
+		struct answer_ctx ctx = {.opts = &opts};
+		size_t n = answer_pre_build(&pre[i], db, &ctx, out, sizeof(out));
+		ck_assert_msg(n == alone_len[i] && memcmp(out, alone[i], n) == 0, "%s differs in a batch",
+			      qs[i].name);
+	}
+}
+END_TEST
+
 START_TEST(malformed_queries)
 {
 	uint8_t out[65535];
@@ -682,6 +739,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, edns_echo_and_badvers);
 	tcase_add_test(tc, truncation_drops_whole_rrsets);
 	tcase_add_test(tc, malformed_queries);
+	tcase_add_test(tc, batch_in_steps_answers_as_one_by_one);
 	tcase_add_test(tc, tcp_answer_past_16k);
 	tcase_add_test(tc, two_opt_records_are_formerr);
 	tcase_add_test(tc, bad_zones_are_rejected_with_a_line);

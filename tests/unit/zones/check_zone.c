@@ -205,6 +205,35 @@ START_TEST(every_mail_type_loads)
 }
 END_TEST
 
+/* The prefetch steps must land on what zone_find finds, or the batch
+ * warms the wrong lines and the speed-up silently goes. */
+START_TEST(prefetch_steps_reach_the_lookup)
+{
+	char err[512];
+	char text[8192];
+	int off = snprintf(text, sizeof(text), "$ORIGIN example.com.\n%s@ MX 10 mx1\n", soa_ns);
+	for (int i = 0; i < 200; i++)
+		off += snprintf(text + off, sizeof(text) - (size_t)off, "h%d A 192.0.2.%d\nh%d TXT \"t\"\n", i,
+				i % 250, i);
+	struct zone *z = zone_from_text("example.com", text, "prefetch.zone", err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s", err);
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		const struct zone_node *n = &z->nodes[i];
+		ck_assert_ptr_eq(zone_find(z, n->name, n->name_len), n);
+		uint32_t h = zone_prefetch_slot(z, n->name, n->name_len);
+		ck_assert_ptr_eq(zone_prefetch_node(z, h), n);
+		zone_prefetch_rrset(n, 1);  /* A: present or not, no fault */
+		zone_prefetch_rdata(n, 16); /* TXT */
+	}
+	uint8_t absent[NAME_MAXLEN];
+	int len = name_from_text("nothere.example.com.", absent);
+	ck_assert_int_gt(len, 0);
+	ck_assert_ptr_null(zone_find(z, absent, (size_t)len));
+	ck_assert_ptr_null(zone_prefetch_node(z, zone_prefetch_slot(z, absent, (size_t)len)));
+	zone_unref(z);
+}
+END_TEST
+
 START_TEST(zonedb_longest_match)
 {
 	char err[512], text[512];
@@ -522,6 +551,7 @@ int main(void)
 	tcase_add_test(tc, records_group_by_owner_in_any_file_order);
 	tcase_add_test(tc, tlsa_and_txt_rdata);
 	tcase_add_test(tc, file_read_in_pieces_matches_text);
+	tcase_add_test(tc, prefetch_steps_reach_the_lookup);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
