@@ -398,6 +398,30 @@ const struct zone_node *zone_find(const struct zone *z, const uint8_t *name, siz
 	return NULL;
 }
 
+_Static_assert(sizeof(struct zone_node) == 64, "a node is one cache line");
+_Static_assert(sizeof(struct zone_rrset) == 64, "an RRset is one cache line");
+
+/* Index of type among the node's first ZONE_NODE_TYPES RRsets (the ones
+ * whose types the node's own cache line holds), or -1. */
+static int node_type_index(const struct zone_node *n, uint16_t type)
+{
+	for (int i = 0; i < n->n_rrsets && i < ZONE_NODE_TYPES; i++)
+		if (n->types[i] == type)
+			return i;
+	return -1;
+}
+
+const struct zone_rrset *zone_node_rrset(const struct zone_node *n, uint16_t type)
+{
+	int i = node_type_index(n, type);
+	if (i >= 0)
+		return &n->rrsets[i];
+	for (uint16_t j = ZONE_NODE_TYPES; j < n->n_rrsets; j++)
+		if (n->rrsets[j].type == type)
+			return &n->rrsets[j];
+	return NULL;
+}
+
 uint32_t zone_prefetch_slot(const struct zone *z, const uint8_t *name, size_t len)
 {
 	uint32_t h = name_hash(name, len);
@@ -418,16 +442,6 @@ const struct zone_node *zone_prefetch_node(const struct zone *z, uint32_t hash)
 	return NULL;
 }
 
-/* Index of type among the node's first ZONE_NODE_TYPES RRsets (the ones
- * whose types the node's own cache line holds), or -1. */
-static int node_type_index(const struct zone_node *n, uint16_t type)
-{
-	for (int i = 0; i < n->n_rrsets && i < ZONE_NODE_TYPES; i++)
-		if (n->types[i] == type)
-			return i;
-	return -1;
-}
-
 void zone_prefetch_rrset(const struct zone_node *n, uint16_t type)
 {
 	__builtin_prefetch(n->name);
@@ -441,21 +455,6 @@ void zone_prefetch_rdata(const struct zone_node *n, uint16_t type)
 	int i = node_type_index(n, type);
 	if (i >= 0)
 		__builtin_prefetch(n->rrsets[i].wire);
-}
-
-_Static_assert(sizeof(struct zone_node) == 64, "a node is one cache line");
-_Static_assert(sizeof(struct zone_rrset) == 64, "an RRset is one cache line");
-
-const struct zone_rrset *zone_node_rrset(const struct zone_node *n, uint16_t type)
-{
-	uint16_t i = 0;
-	for (; i < n->n_rrsets && i < ZONE_NODE_TYPES; i++)
-		if (n->types[i] == type)
-			return &n->rrsets[i];
-	for (; i < n->n_rrsets; i++)
-		if (n->rrsets[i].type == type)
-			return &n->rrsets[i];
-	return NULL;
 }
 
 static int rrset_has_addresses(const struct zone_node *n)
