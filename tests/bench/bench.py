@@ -414,8 +414,8 @@ def throughput(a, srv_pid, port, ds, mode, n_clients, pin, duration):
         "ans_per_cpu_s": done / srv if srv > 0 else 0.0,
         "user_us": 1e6 * (u1 - u0) / done if done else 0.0,
         "sys_us": 1e6 * (s1 - s0) / done if done else 0.0,
-        # Answers per wake-up: a server that sleeps less often reads more
-        # queries per wake-up and pays the wake-up (system time) less often.
+        # Answers per wake-up: with dnsperf the limit, how often the server
+        # ran out of queries and slept (a cost apart from its syscalls).
         "ans_per_wake": done / wakes if wakes > 0 else 0.0,
         "rcodes": {k: sum(r[k] for r in res) for k in
                    ("noerror", "nxdomain", "servfail", "formerr", "refused")},
