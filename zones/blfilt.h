@@ -31,12 +31,17 @@ void blfilt_span(const uint8_t addr[4], int plen, int *first, int *last);
  * prefix (addr, plen) touches; a prefix outside that /8 sets nothing. */
 void blfilt_chunk_set(uint8_t *chunk, int octet, const uint8_t addr[4], int plen);
 
+/* The byte of chunk (the chunk of addr[0]) that holds addr's /24 bit. */
+static inline const uint8_t *blfilt_byte(const uint8_t *chunk, const uint8_t addr[4])
+{
+	return chunk + (((unsigned)addr[1] << 8 | addr[2]) >> 3);
+}
+
 /* Whether the /24 of addr may hold a listed address. chunk: the chunk of
  * addr[0], NULL when the list has none (nothing listed in that /8). */
 static inline int blfilt_test(const uint8_t *chunk, const uint8_t addr[4])
 {
-	unsigned i = (unsigned)addr[1] << 8 | addr[2];
-	return chunk != NULL && (chunk[i >> 3] >> (7 - (i & 7)) & 1);
+	return chunk != NULL && (*blfilt_byte(chunk, addr) >> (7 - (addr[2] & 7)) & 1);
 }
 
 /* A filter being built: the chunks touched so far. */

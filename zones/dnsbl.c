@@ -443,11 +443,20 @@ static struct filtcache *filt_bind(struct rslot *s, uint32_t id)
 
 /* The list's info in this transaction: cached in the slot, or in *spare
  * when the cache is full. */
-static const struct listinfo *list_info(struct rslot *s, uint32_t id, struct listinfo *spare)
+/* The list's info if this transaction has learnt it already, else NULL. */
+static const struct listinfo *list_info_cached(const struct rslot *s, uint32_t id)
 {
 	for (int i = 0; i < s->n_types; i++)
 		if (s->types[i].id == id)
 			return &s->types[i];
+	return NULL;
+}
+
+static const struct listinfo *list_info(struct rslot *s, uint32_t id, struct listinfo *spare)
+{
+	const struct listinfo *known = list_info_cached(s, id);
+	if (known)
+		return known;
 	struct listinfo *li = s->n_types < MAX_CACHED_LISTS ? &s->types[s->n_types++] : spare;
 	static const uint8_t types[3] = {BLKEY_IP4, BLKEY_IP6, BLKEY_DOM};
 	li->id = id;
@@ -496,15 +505,12 @@ void dnsbl_prefetch(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const 
 	const struct rslot *s = &r->s[bz->env->slot];
 	if (!s->active || s->env != bz->env)
 		return;
-	for (size_t i = 0; i < bz->n_lists; i++)
-		for (int k = 0; k < s->n_types; k++) {
-			const struct filtcache *f = s->types[k].fc;
-			if (s->types[k].id != bz->ids[i] || f == NULL || f->tag[a4[0]] != s->txnid ||
-			    f->chunk[a4[0]] == NULL)
-				continue;
-			unsigned bit = (unsigned)a4[1] << 8 | a4[2];
-			__builtin_prefetch(f->chunk[a4[0]] + (bit >> 3));
-		}
+	for (size_t i = 0; i < bz->n_lists; i++) {
+		const struct listinfo *li = list_info_cached(s, bz->ids[i]);
+		const struct filtcache *f = li ? li->fc : NULL;
+		if (f && f->tag[a4[0]] == s->txnid && f->chunk[a4[0]])
+			__builtin_prefetch(blfilt_byte(f->chunk[a4[0]], a4));
+	}
 }
 
 static int net_match(const struct config_net *n, int family, const uint8_t *a)
