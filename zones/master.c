@@ -496,6 +496,12 @@ static int fast_rdata(const struct source *s, struct master_rr *rr, const struct
 	return 0;
 }
 
+/* Whether the rdata tokens are RFC 3597 generic data ("\# len hex"). */
+static int is_generic(const struct token *t, int n)
+{
+	return n >= 1 && !t[0].quoted && t[0].len == 2 && t[0].s[0] == '\\' && t[0].s[1] == '#';
+}
+
 /* Everything else through ldns, from the entry's text rebuilt with an
  * absolute owner and an explicit TTL and class. */
 static int ldns_rdata(struct master_reader *r, const struct source *s, struct master_rr *rr,
@@ -525,6 +531,24 @@ static int ldns_rdata(struct master_reader *r, const struct source *s, struct ma
 		rc = fail(r, s, rr->line, MX_ESYNTAX, "%.*s record: %s", (int)type_tok->len,
 			  type_tok->s, ldns_get_errorstr_by_id(st));
 		goto done;
+	}
+	/* ldns can accept text it has not read as the type's fields (a "\#"
+	 * where a name belongs drops that field): the rdata would then lack a
+	 * name that compiling and answering rely on. Generic \# data is one
+	 * field by design. */
+	const ldns_rr_descriptor *desc = ldns_rr_descript(ldns_rr_get_type(lrr));
+	if (desc && !is_generic(t, n)) {
+		size_t count = ldns_rr_rd_count(lrr);
+		int bad = count < ldns_rr_descriptor_minimum(desc);
+		for (size_t i = 0; !bad && i < count; i++)
+			bad = ldns_rr_descriptor_field_type(desc, i) == LDNS_RDF_TYPE_DNAME &&
+			      ldns_rdf_get_type(ldns_rr_rdf(lrr, i)) != LDNS_RDF_TYPE_DNAME;
+		if (bad) {
+			rc = fail(r, s, rr->line, MX_ESYNTAX,
+				  "%.*s record: its fields do not read as the type's (a name is missing or not a name)",
+				  (int)type_tok->len, type_tok->s);
+			goto done;
+		}
 	}
 	size_t len = 0;
 	for (size_t i = 0; i < ldns_rr_rd_count(lrr); i++) {
@@ -801,9 +825,8 @@ static int read_source(struct master_reader *r, struct source *s)
 		s->last_class = rr.klass;
 		const struct token *type_tok = &t[i++];
 		size_t rdlen = 0;
-		int generic = n - i >= 1 && !t[i].quoted && t[i].len == 2 && t[i].s[0] == '\\' &&
-			      t[i].s[1] == '#'; /* RFC 3597 \# data: ldns reads it */
-		int fast = generic ? 1 : fast_rdata(s, &rr, t + i, n - i, rdata, &rdlen);
+		/* RFC 3597 \# data: ldns reads it. */
+		int fast = is_generic(t + i, n - i) ? 1 : fast_rdata(s, &rr, t + i, n - i, rdata, &rdlen);
 		if (fast < 0) {
 			rc = fail(r, s, line, MX_ESYNTAX, "bad %.*s record data", (int)type_tok->len,
 				  type_tok->s);
