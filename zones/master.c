@@ -540,7 +540,9 @@ static int ldns_rdata(struct master_reader *r, const struct source *s, struct ma
 	if (desc && !is_generic(t, n)) {
 		size_t count = ldns_rr_rd_count(lrr);
 		int bad = count < ldns_rr_descriptor_minimum(desc);
-		for (size_t i = 0; !bad && i < count; i++)
+		/* ldns asserts on an index past a fixed-size type's fields. */
+		size_t max = ldns_rr_descriptor_maximum(desc);
+		for (size_t i = 0; !bad && i < count && i < max; i++)
 			bad = ldns_rr_descriptor_field_type(desc, i) == LDNS_RDF_TYPE_DNAME &&
 			      ldns_rdf_get_type(ldns_rr_rdf(lrr, i)) != LDNS_RDF_TYPE_DNAME;
 		if (bad) {
