@@ -454,6 +454,8 @@ static int cmd_query(struct opts *o, int argc, char **argv)
 			/* the lengths the server probes, so we answer as it does */
 			rc = blstore_match_ip(c, ln.rec[i].id, type, a, type == BLKEY_IP4 ? 32 : 128,
 					      &pl, o->now, &h);
+		if (rc == 0 && h.what != BLM_NONE)
+			rc = blstore_val_strings(txn, s, &h.val);
 		if (rc != 0) {
 			rc = fail("%s: %s", o->db, mx_strerror(rc));
 			goto out;
@@ -549,6 +551,7 @@ static int cmd_walk(struct opts *o, const char *what)
 			char ent[600], cs[200], ts[40];
 			int kt;
 			if (blval_decode(v.mv_data, v.mv_size, &val) != 0 ||
+			    blstore_val_strings(txn, s, &val) != 0 ||
 			    blkey_to_text(k.mv_data, k.mv_size, ent, sizeof(ent), &kt) < 0) {
 				fprintf(stderr, "mxdns bl: %s: a malformed entry in list %s\n", o->db,
 					ln.names[i]);

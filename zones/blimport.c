@@ -1068,10 +1068,18 @@ static int apply_txn(MDB_txn *txn, void *arg)
 	/* Likewise the /24s of the positive IPv4 entries, so that each
 	 * touched filter chunk is written once, at the end. */
 	struct blfilt *filt[BLIMPORT_MAX_LISTS] = {NULL};
+	/* The texts this transaction stored: per attempt, since a retry
+	 * after MX_ELIMIT starts from an aborted transaction. */
+	struct blstore_strs strs = {0};
+	uint8_t *vbuf = NULL;
 	size_t append_ok = 1;
 	double last_report = 1.0;
 
 	memset(a->res, 0, sizeof(*a->res));
+	if ((vbuf = malloc(BLVAL_MAX)) == NULL) {
+		rc = -ENOMEM;
+		goto fail_db;
+	}
 	if ((mrc = mdb_cursor_open(txn, s->entries, &c)) != 0)
 		goto mdb_fail;
 	for (size_t i = 0; i < im->n_lists; i++) {
@@ -1123,6 +1131,14 @@ static int apply_txn(MDB_txn *txn, void *arg)
 			a->res->deleted++;
 			continue;
 		}
+		int vlen = blstore_val_compact(txn, s, &strs, v.mv_data, v.mv_size, vbuf,
+					       BLVAL_MAX);
+		if (vlen < 0) {
+			rc = vlen;
+			goto fail_db;
+		}
+		v.mv_size = (size_t)vlen;
+		v.mv_data = vbuf;
 		/* Sorted input past every existing key appends without a
 		 * search (MDB_APPEND); otherwise a plain put. */
 		mrc = MDB_KEYEXIST;
@@ -1199,6 +1215,7 @@ static int apply_txn(MDB_txn *txn, void *arg)
 	mdb_cursor_close(c);
 	for (size_t i = 0; i < im->n_lists; i++)
 		blfilt_free(filt[i]);
+	free(vbuf);
 	return 0;
 
 mdb_fail:
@@ -1214,6 +1231,7 @@ fail:
 		mdb_cursor_close(c);
 	for (size_t i = 0; i < im->n_lists; i++)
 		blfilt_free(filt[i]);
+	free(vbuf);
 	return rc;
 }
 

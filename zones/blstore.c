@@ -120,7 +120,124 @@ int blval_decode(const uint8_t *buf, size_t len, struct blval *v)
 		v->source = (const char *)buf + o + 1;
 		o += 1 + (size_t)v->source_len;
 	}
+	if (((v->flags & BLVAL_REASON_REF) && v->reason_len != BLVAL_REF_LEN) ||
+	    ((v->flags & BLVAL_SOURCE_REF) &&
+	     (!(v->flags & BLVAL_SOURCE) || v->source_len != BLVAL_REF_LEN)))
+		return MX_EMALFORMED;
 	return o == len ? 0 : MX_EMALFORMED;
+}
+
+/* ---- shared texts ("str:" records) ---- */
+
+static uint64_t str_hash(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325u; /* FNV-1a: a collision only keeps a text inline */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 0x100000001b3u;
+	return h;
+}
+
+static size_t str_key(uint8_t *buf, const uint8_t ref[BLVAL_REF_LEN])
+{
+	memcpy(buf, "str:", 4);
+	memcpy(buf + 4, ref, BLVAL_REF_LEN);
+	return 4 + BLVAL_REF_LEN;
+}
+
+static int str_resolve(MDB_txn *txn, const struct blstore *s, const char **text, size_t *len)
+{
+	uint8_t kb[4 + BLVAL_REF_LEN];
+	MDB_val k = {str_key(kb, (const uint8_t *)*text), kb}, v;
+	int rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return MX_EMALFORMED;
+	if (rc != 0)
+		return blstore_err(rc);
+	*text = v.mv_data;
+	*len = v.mv_size;
+	return 0;
+}
+
+int blstore_val_strings(MDB_txn *txn, const struct blstore *s, struct blval *v)
+{
+	size_t len;
+	int rc;
+	if (v->flags & BLVAL_REASON_REF) {
+		if ((rc = str_resolve(txn, s, &v->reason, &len)) != 0)
+			return rc;
+		v->reason_len = (uint16_t)(len > 0xFFFF ? 0xFFFF : len);
+		v->flags &= (uint8_t)~BLVAL_REASON_REF;
+	}
+	if (v->flags & BLVAL_SOURCE_REF) {
+		if ((rc = str_resolve(txn, s, &v->source, &len)) != 0)
+			return rc;
+		v->source_len = (uint8_t)(len > 0xFF ? 0xFF : len);
+		v->flags &= (uint8_t)~BLVAL_SOURCE_REF;
+	}
+	return 0;
+}
+
+/* Stores text once and sets ref to its hash; *stored 0 when another text
+ * has that hash (the caller keeps this one inline). */
+static int str_intern(MDB_txn *txn, const struct blstore *s, struct blstore_strs *known,
+		      const char *text, size_t len, uint8_t ref[BLVAL_REF_LEN], int *stored)
+{
+	uint64_t h = str_hash(text, len);
+	be64(ref, h);
+	*stored = 1;
+	for (int i = 0; i < known->n; i++)
+		if (known->hash[i] == h)
+			return 0;
+	uint8_t kb[4 + BLVAL_REF_LEN];
+	MDB_val k = {str_key(kb, ref), kb}, v;
+	int rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0 && (v.mv_size != len || memcmp(v.mv_data, text, len) != 0)) {
+		*stored = 0;
+		return 0;
+	}
+	if (rc == MDB_NOTFOUND) {
+		v.mv_size = len;
+		v.mv_data = (void *)text;
+		rc = mdb_put(txn, s->meta, &k, &v, 0);
+	}
+	if (rc != 0)
+		return blstore_err(rc);
+	/* Only texts known to be stored as themselves are remembered. */
+	known->hash[known->next] = h;
+	known->next = (known->next + 1) % 8;
+	if (known->n < 8)
+		known->n++;
+	return 0;
+}
+
+int blstore_val_compact(MDB_txn *txn, const struct blstore *s, struct blstore_strs *known,
+			const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+{
+	struct blval v;
+	uint8_t rref[BLVAL_REF_LEN], sref[BLVAL_REF_LEN];
+	int rc, stored;
+	if ((rc = blval_decode(in, len, &v)) != 0)
+		return rc;
+	if (!(v.flags & BLVAL_REASON_REF) && v.reason_len > BLVAL_REF_LEN) {
+		if ((rc = str_intern(txn, s, known, v.reason, v.reason_len, rref, &stored)) != 0)
+			return rc;
+		if (stored) {
+			v.reason = (const char *)rref;
+			v.reason_len = BLVAL_REF_LEN;
+			v.flags |= BLVAL_REASON_REF;
+		}
+	}
+	if ((v.flags & BLVAL_SOURCE) && !(v.flags & BLVAL_SOURCE_REF) &&
+	    v.source_len > BLVAL_REF_LEN) {
+		if ((rc = str_intern(txn, s, known, v.source, v.source_len, sref, &stored)) != 0)
+			return rc;
+		if (stored) {
+			v.source = (const char *)sref;
+			v.source_len = BLVAL_REF_LEN;
+			v.flags |= BLVAL_SOURCE_REF;
+		}
+	}
+	return blval_encode(&v, out, cap);
 }
 
 int blstore_err(int rc)
@@ -325,6 +442,21 @@ fail_ours:
 	return rc;
 }
 
+/* Schema 3 -> 4: values may refer to "str:" records from now on; the
+ * values written before stay as they are (inline texts remain valid). */
+static int upgrade_3_to_4(struct blstore *s, MDB_txn *txn, char *err, size_t errlen)
+{
+	int rc = put_schema(txn, s, 4);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: upgrading the schema from 3 to 4: %s", s->path,
+			 mdb_strerror(rc));
+		return blstore_err(rc);
+	}
+	s->schema = 4;
+	log_info("%s: database upgraded from schema 3 to 4 (shared reason texts)", s->path);
+	return 0;
+}
+
 /* The open's transaction: the DBI handles, the schema check, a writer's
  * upgrade. Aborted on failure (MX_ELIMIT: the map is full). */
 static int open_dbs(struct blstore *s, int rdonly, char *err, size_t errlen)
@@ -352,6 +484,8 @@ static int open_dbs(struct blstore *s, int rdonly, char *err, size_t errlen)
 	if (s->schema == 1 && !rdonly && (rc = upgrade_1_to_2(s, txn, err, errlen)) != 0)
 		goto fail;
 	if (s->schema == 2 && !rdonly && (rc = upgrade_2_to_3(s, txn, err, errlen)) != 0)
+		goto fail;
+	if (s->schema == 3 && !rdonly && (rc = upgrade_3_to_4(s, txn, err, errlen)) != 0)
 		goto fail;
 	/* Committing (even a read-only txn) keeps the DBI handles open. */
 	mrc = mdb_txn_commit(txn);

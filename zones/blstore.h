@@ -7,6 +7,8 @@
  *              "filt:ID" + one byte O -> BLFILT_CHUNK bytes (schema 3),
  *              the chunk of /8 O of the list's /24 filter (blfilt.h).
  *              ID is the list id as 4 bytes, big-endian.
+ *              "str:" + a 64-bit hash (schema 4) -> a reason or source
+ *              text that values refer to (blstore_val_compact).
  *   "entries": blkey keys (list id, type, address/prefix or domain) ->
  *              blval values (codes, reason, times, source).
  * The daemon opens it read-only; mxdns bl is the one writer. Every change
@@ -29,21 +31,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Schema 2 added the "plen:ID" records, schema 3 the "filt:ID" filters.
+/* Schema 2 added the "plen:ID" records, schema 3 the "filt:ID" filters,
+ * schema 4 the "str:" texts (a list's million entries share a reason and
+ * a source: stored once, the entries are half the size).
  * An older database is still read as it is (schema 1: every prefix length
  * is probed; below 3: no filter, every IPv4 lookup walks the B-tree); a
  * writer upgrades it in place when it opens it (one transaction: the new
  * records of every list, then the version), so that writers that do not
  * keep the records (older mxdns) refuse it from then on. Older mxdnsd
  * refuse it too: upgrade the daemon before the tool. */
-#define BLSTORE_SCHEMA 3
+#define BLSTORE_SCHEMA 4
 #define BLVAL_VERSION 1
 
 enum {
 	BLVAL_EXCLUDE = 1 << 0, /* "!" entry: carves its prefix/name out */
 	BLVAL_EXPIRES = 1 << 1,
 	BLVAL_SOURCE = 1 << 2,
+	/* The reason (source) field holds the 8-byte hash of a "str:"
+	 * record instead of the text: blstore_val_strings resolves it. */
+	BLVAL_REASON_REF = 1 << 3,
+	BLVAL_SOURCE_REF = 1 << 4,
 };
+#define BLVAL_REF_LEN 8
 
 #define BLVAL_MAX_CODES 8
 #define BLVAL_MAX (3 + BLVAL_MAX_CODES * 4 + 16 + 2 + 65535 + 1 + 255)
@@ -145,6 +154,27 @@ int blstore_plens_merge(MDB_txn *txn, const struct blstore *s, uint32_t id,
  * IPv6 and domain lists have none: they are a small part of the traffic,
  * and a useful IPv6 filter (per /32 or /48) is another design. */
 
+/* Replaces a decoded value's text references (BLVAL_*_REF) by the texts,
+ * which then point into the map (valid while txn lives). Returns 0,
+ * MX_EMALFORMED (a reference to no text) or MX_EDB. */
+int blstore_val_strings(MDB_txn *txn, const struct blstore *s, struct blval *v);
+
+/* The texts a write transaction has stored or found already, so that an
+ * import of a million entries with one reason looks it up once. Zeroed
+ * before the transaction's first blstore_val_compact. */
+struct blstore_strs {
+	uint64_t hash[8];
+	int n, next;
+};
+
+/* Re-encodes the value in (as blval_encode wrote it) into out with its
+ * reason and source longer than a reference stored once in "str:" records
+ * (write txn) and referred to by hash; a text whose hash another text has
+ * already stays inline. Returns the new length (never more than len),
+ * MX_EMALFORMED or MX_EDB. */
+int blstore_val_compact(MDB_txn *txn, const struct blstore *s, struct blstore_strs *known,
+			const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+
 /* The schema version recorded in txn's snapshot (a running daemon learns
  * of an upgrade this way). Returns 0, MX_ENOTFOUND (no record),
  * MX_ESCHEMA (a malformed one) or MX_EDB. */
@@ -152,7 +182,7 @@ int blstore_schema_get(MDB_txn *txn, const struct blstore *s, uint32_t *ver);
 /* The chunk of /8 octet of list id's filter: *chunk points into the map
  * (valid while txn reads that snapshot), NULL when there is no record
  * (nothing listed in that /8). Returns 0, MX_EMALFORMED (a record of the
- * wrong size) or MX_EDB. Only meaningful on a schema 3 snapshot. */
+ * wrong size) or MX_EDB. Only meaningful on a schema 3 or later snapshot. */
 int blstore_filt_chunk(MDB_txn *txn, const struct blstore *s, uint32_t id, int octet,
 		       const uint8_t **chunk);
 /* Adds an entry (key, value as stored) to f if it is a positive IPv4

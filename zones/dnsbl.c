@@ -99,7 +99,7 @@ struct rslot {
 	struct listinfo types[MAX_CACHED_LISTS];
 	int n_types;
 	size_t txnid;         /* of the live transaction */
-	int filters;          /* its snapshot has filters (schema 3) */
+	int filters;          /* its snapshot has filters (schema 3 on) */
 	unsigned long act;    /* activations so far */
 	unsigned mapgen;      /* the env's mapgen when fc was last valid */
 	struct filtcache *fc; /* MAX_CACHED_LISTS of them, allocated with the slot */
@@ -402,7 +402,7 @@ static struct rslot *slot_acquire(struct dnsbl_readers *r, struct blenv *e)
 						      memory_order_release, memory_order_relaxed))
 		;
 	uint32_t ver = 0;
-	s->filters = blstore_schema_get(s->txn, e->store, &ver) == 0 && ver == 3;
+	s->filters = blstore_schema_get(s->txn, e->store, &ver) == 0 && ver >= 3;
 	if (s->mapgen != atomic_load(&e->mapgen)) {
 		for (int i = 0; i < MAX_CACHED_LISTS; i++)
 			s->fc[i].bound = 0;
@@ -733,6 +733,10 @@ void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const ui
 				add_code(out, hit.val.codes[c]);
 			/* The subject text only when a TXT will carry it. */
 			if (want_txt && out->txt_len == 0 && hit.val.reason_len) {
+				if (blstore_val_strings(s->txn, s->env->store, &hit.val) != 0) {
+					out->status = DNSBL_SERVFAIL;
+					return;
+				}
 				subject(kind, a4, a6, &hit, subj, sizeof(subj));
 				render_txt(out, hit.val.reason, hit.val.reason_len, subj);
 			}

@@ -79,6 +79,8 @@ static const char *q(const char *list, const char *what)
 		ck_assert_int_eq(blstore_match_domain(c, id, wire, 0, &h), 0);
 	else
 		ck_assert_int_eq(blstore_match_ip(c, id, t, a, t == BLKEY_IP4 ? 32 : 128, NULL, 0, &h), 0);
+	if (h.what != BLM_NONE)
+		ck_assert_int_eq(blstore_val_strings(txn, s, &h.val), 0);
 	if (h.what == BLM_NONE)
 		snprintf(out, sizeof(out), "none");
 	else if (h.what == BLM_EXCLUDED)

@@ -426,11 +426,11 @@ START_TEST(schema1_upgrade)
 	ck_assert_int_eq(lookup(s, "a", "2001:db8::5", 0), 2);
 	blstore_close(s);
 
-	s = open_rw(); /* the upgrade, through 2 to 3 */
-	ck_assert_uint_eq(s->schema, 3);
+	s = open_rw(); /* the upgrade, through 2 and 3 to the current */
+	ck_assert_uint_eq(s->schema, BLSTORE_SCHEMA);
 	blstore_close(s);
 	ck_assert_int_eq(blstore_open(path, BLSTORE_RDONLY, &s, err, sizeof(err)), 0);
-	ck_assert_uint_eq(s->schema, 3);
+	ck_assert_uint_eq(s->schema, BLSTORE_SCHEMA);
 	ck_assert_int_eq(filt_bit(s, "a", "192.0.2.9"), 1);
 	ck_assert_int_eq(filt_bit(s, "a", "198.51.100.1"), 1);
 	ck_assert_int_eq(filt_bit(s, "b", "203.0.113.1"), 1);
@@ -578,10 +578,10 @@ START_TEST(schema2_upgrade)
 	blstore_close(s);
 
 	s = open_rw(); /* the upgrade */
-	ck_assert_uint_eq(s->schema, 3);
+	ck_assert_uint_eq(s->schema, BLSTORE_SCHEMA);
 	blstore_close(s);
 	ck_assert_int_eq(blstore_open(path, BLSTORE_RDONLY, &s, err, sizeof(err)), 0);
-	ck_assert_uint_eq(s->schema, 3);
+	ck_assert_uint_eq(s->schema, BLSTORE_SCHEMA);
 	ck_assert_int_eq(filt_chunks(s, "a", &bits), 6);
 	ck_assert_uint_eq(bits, bits_a);
 	ck_assert_int_eq(filt_chunks(s, "b", &bits), 1);
@@ -623,7 +623,7 @@ START_TEST(schema2_upgrade_grows_the_map)
 	blstore_close(s);
 	setenv("MXDNS_BLSTORE_MAPSIZE", "262144", 1);
 	s = open_rw();
-	ck_assert_uint_eq(s->schema, 3);
+	ck_assert_uint_eq(s->schema, BLSTORE_SCHEMA);
 	MDB_envinfo info;
 	mdb_env_info(s->env, &info);
 	ck_assert_uint_gt(info.me_mapsize, 262144);
@@ -729,6 +729,88 @@ START_TEST(value_codec)
 	buf[0] = 9; /* unknown value version */
 	ck_assert_int_eq(blval_decode(buf, (size_t)n, &d), MX_EMALFORMED);
 	ck_assert_int_eq(blval_encode(&v, buf, 10), MX_ESPACE);
+}
+END_TEST
+
+/* A reason or source longer than a reference is stored once ("str:") and
+ * the value refers to it: the value shrinks, reading it back gives the
+ * same text; a short one stays inline; a text whose hash holds another
+ * text stays inline too (never the wrong text); a reference to no text is
+ * an error, not garbage. */
+START_TEST(value_texts_shared)
+{
+	struct blstore *s = open_rw();
+	struct blstore_strs known = {0};
+	struct blval v = {0}, d;
+	uint8_t in[BLVAL_MAX], out[BLVAL_MAX], again[BLVAL_MAX];
+	MDB_txn *txn;
+	const char *why = "Listed, see https://bl.example/lookup?ip=$";
+	v.flags = BLVAL_SOURCE;
+	v.n_codes = 1;
+	memcpy(v.codes[0], "\x7f\0\0\2", 4);
+	v.reason = why;
+	v.reason_len = (uint16_t)strlen(why);
+	v.source = "import list4.ip4set";
+	v.source_len = 19;
+	int n = blval_encode(&v, in, sizeof(in));
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	int m = blstore_val_compact(txn, s, &known, in, (size_t)n, out, sizeof(out));
+	ck_assert_int_eq(m, n - (int)strlen(why) - 19 + 2 * BLVAL_REF_LEN);
+	ck_assert_int_eq(blval_decode(out, (size_t)m, &d), 0);
+	ck_assert_uint_eq(d.flags, BLVAL_SOURCE | BLVAL_REASON_REF | BLVAL_SOURCE_REF);
+	ck_assert_int_eq(blstore_val_strings(txn, s, &d), 0);
+	ck_assert_uint_eq(d.flags, BLVAL_SOURCE);
+	ck_assert_int_eq(d.reason_len, strlen(why));
+	ck_assert_mem_eq(d.reason, why, strlen(why));
+	ck_assert_int_eq(d.source_len, 19);
+	ck_assert_mem_eq(d.source, "import list4.ip4set", 19);
+	/* the same texts again, with and without the cache: the same bytes */
+	ck_assert_int_eq(blstore_val_compact(txn, s, &known, in, (size_t)n, again, sizeof(again)), m);
+	ck_assert_mem_eq(again, out, (size_t)m);
+	struct blstore_strs fresh = {0};
+	ck_assert_int_eq(blstore_val_compact(txn, s, &fresh, in, (size_t)n, again, sizeof(again)), m);
+	ck_assert_mem_eq(again, out, (size_t)m);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+
+	/* the reason's record now holds another text (as a hash collision
+	 * would): a new value with that reason keeps it inline */
+	ck_assert_int_eq(blval_decode(out, (size_t)m, &d), 0);
+	uint8_t kb[4 + BLVAL_REF_LEN];
+	memcpy(kb, "str:", 4);
+	memcpy(kb + 4, d.reason, BLVAL_REF_LEN);
+	MDB_val k = {sizeof(kb), kb}, other = {5, "other"};
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_put(txn, s->meta, &k, &other, 0), 0);
+	memset(&fresh, 0, sizeof(fresh));
+	m = blstore_val_compact(txn, s, &fresh, in, (size_t)n, out, sizeof(out));
+	ck_assert_int_eq(blval_decode(out, (size_t)m, &d), 0);
+	ck_assert_uint_eq(d.flags, BLVAL_SOURCE | BLVAL_SOURCE_REF);
+	ck_assert_mem_eq(d.reason, why, strlen(why));
+	/* a missing record */
+	ck_assert_int_eq(mdb_del(txn, s->meta, &k, NULL), 0);
+	ck_assert_int_eq(blval_decode(in, (size_t)n, &d), 0);
+	m = blstore_val_compact(txn, s, &fresh, in, (size_t)n, out, sizeof(out)); /* stores it again */
+	ck_assert_int_eq(mdb_del(txn, s->meta, &k, NULL), 0);
+	ck_assert_int_eq(blval_decode(out, (size_t)m, &d), 0);
+	ck_assert_int_eq(blstore_val_strings(txn, s, &d), MX_EMALFORMED);
+	mdb_txn_abort(txn);
+
+	/* short texts stay inline */
+	v.reason = "spam $";
+	v.reason_len = 6;
+	v.source = "feed";
+	v.source_len = 4;
+	n = blval_encode(&v, in, sizeof(in));
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(blstore_val_compact(txn, s, &fresh, in, (size_t)n, out, sizeof(out)), n);
+	ck_assert_mem_eq(out, in, (size_t)n);
+	mdb_txn_abort(txn);
+	/* a reference of the wrong length is malformed */
+	v.flags |= BLVAL_REASON_REF;
+	n = blval_encode(&v, in, sizeof(in));
+	ck_assert_int_eq(blval_decode(in, (size_t)n, &d), MX_EMALFORMED);
+	blstore_close(s);
 }
 END_TEST
 
@@ -896,6 +978,7 @@ int main(void)
 	tcase_add_test(tc, domains);
 	tcase_add_test(tc, ip_exists);
 	tcase_add_test(tc, value_codec);
+	tcase_add_test(tc, value_texts_shared);
 	tcase_add_test(tc, keycmp_is_memcmp_order);
 	tcase_add_test(tc, schema_refused);
 	tcase_add_test(tc, reader_under_address_limit);
