@@ -107,18 +107,20 @@ fi
 
 # mxdnsd serves the DNSBL sets once `mxdns bl import` works.
 if [ -x "$MXDNS" ] && "$MXDNS" bl --help 2>&1 | grep -q import; then
+	# The marker names the schema the database was imported with: an
+	# upgrade in place adds what a schema adds (schema 3: the filters) but
+	# leaves old entries as they were (schema 4 shares the reason texts,
+	# half the size), so a database from an older schema is imported again.
+	schema="schema $(sed -n 's/^#define BLSTORE_SCHEMA \([0-9]*\).*/\1/p' "$SRC/zones/blstore.h")"
 	for i in "${!ARGS[@]}"; do
 		[ "${ARGS[$i]}" = --dnsbl ] || continue
 		d=${ARGS[$((i + 1))]}
-		if [ ! -f "$d/mxdns.ok" ]; then
-			rm -rf "$d/mxdns.mdb"
+		if [ "$(cat "$d/mxdns.ok" 2>/dev/null)" != "$schema" ]; then
+			rm -rf "$d/mxdns.mdb" "$d/mxdns.mdb-lock"
 			timeout 900 "$MXDNS" bl import "$d/list4.ip4set" --format ip4set --db "$d/mxdns.mdb" --list bench >&2
 			timeout 900 "$MXDNS" bl import "$d/list6.ip6trie" --format ip6trie --db "$d/mxdns.mdb" --list bench >&2
-			touch "$d/mxdns.ok"
+			echo "$schema" > "$d/mxdns.ok"
 		fi
-		# A database kept from an older mxdns is upgraded by any open
-		# of this one (schema 3 adds the /24 filters mxdnsd reads).
-		"$MXDNS" bl stats --db "$d/mxdns.mdb" >/dev/null
 	done
 	ARGS+=(--mxdns-bl)
 else
