@@ -204,8 +204,8 @@ static int str_intern(MDB_txn *txn, const struct blstore *s, struct blstore_strs
 		return blstore_err(rc);
 	/* Only texts known to be stored as themselves are remembered. */
 	known->hash[known->next] = h;
-	known->next = (known->next + 1) % 8;
-	if (known->n < 8)
+	known->next = (known->next + 1) % BLSTORE_STRS_KNOWN;
+	if (known->n < BLSTORE_STRS_KNOWN)
 		known->n++;
 	return 0;
 }

@@ -162,9 +162,10 @@ int blstore_val_strings(MDB_txn *txn, const struct blstore *s, struct blval *v);
 /* The texts a write transaction has stored or found already, so that an
  * import of a million entries with one reason looks it up once. Zeroed
  * before the transaction's first blstore_val_compact. */
+#define BLSTORE_STRS_KNOWN 8
 struct blstore_strs {
-	uint64_t hash[8];
-	int n, next;
+	uint64_t hash[BLSTORE_STRS_KNOWN];
+	int n, next; /* remembered, and the slot the next one replaces */
 };
 
 /* Re-encodes the value in (as blval_encode wrote it) into out with its
