@@ -177,21 +177,34 @@ int blstore_val_strings(MDB_txn *txn, const struct blstore *s, struct blval *v)
 	return 0;
 }
 
-/* Stores text once and sets ref to its hash; *stored 0 when another text
- * has that hash (the caller keeps this one inline). */
+/* Sets ref to text's hash and *stored to 1 when the value may refer to
+ * it: its record holds it already, or the text is shared (kind 0 reason, 1
+ * source: the same as the last one) and its record is written now. *stored
+ * 0: the caller keeps it inline (used once so far, or another text has
+ * that hash). */
 static int str_intern(MDB_txn *txn, const struct blstore *s, struct blstore_strs *known,
-		      const char *text, size_t len, uint8_t ref[BLVAL_REF_LEN], int *stored)
+		      int kind, const char *text, size_t len, uint8_t ref[BLVAL_REF_LEN],
+		      int *stored)
 {
 	uint64_t h = str_hash(text, len);
+	uint8_t kb[4 + BLVAL_REF_LEN];
+	MDB_val k, v;
+	int rc;
+
 	be64(ref, h);
 	*stored = 1;
 	for (int i = 0; i < known->n; i++)
 		if (known->hash[i] == h)
 			return 0;
-	uint8_t kb[4 + BLVAL_REF_LEN];
-	MDB_val k = {str_key(kb, ref), kb}, v;
-	int rc = mdb_get(txn, s->meta, &k, &v);
+	k.mv_size = str_key(kb, ref);
+	k.mv_data = kb;
+	rc = mdb_get(txn, s->meta, &k, &v);
 	if (rc == 0 && (v.mv_size != len || memcmp(v.mv_data, text, len) != 0)) {
+		*stored = 0;
+		return 0;
+	}
+	if (rc == MDB_NOTFOUND && known->last[kind] != h) {
+		known->last[kind] = h;
 		*stored = 0;
 		return 0;
 	}
@@ -219,7 +232,7 @@ int blstore_val_compact(MDB_txn *txn, const struct blstore *s, struct blstore_st
 	if ((rc = blval_decode(in, len, &v)) != 0)
 		return rc;
 	if (!(v.flags & BLVAL_REASON_REF) && v.reason_len > BLVAL_REF_LEN) {
-		if ((rc = str_intern(txn, s, known, v.reason, v.reason_len, rref, &stored)) != 0)
+		if ((rc = str_intern(txn, s, known, 0, v.reason, v.reason_len, rref, &stored)) != 0)
 			return rc;
 		if (stored) {
 			v.reason = (const char *)rref;
@@ -229,7 +242,7 @@ int blstore_val_compact(MDB_txn *txn, const struct blstore *s, struct blstore_st
 	}
 	if ((v.flags & BLVAL_SOURCE) && !(v.flags & BLVAL_SOURCE_REF) &&
 	    v.source_len > BLVAL_REF_LEN) {
-		if ((rc = str_intern(txn, s, known, v.source, v.source_len, sref, &stored)) != 0)
+		if ((rc = str_intern(txn, s, known, 1, v.source, v.source_len, sref, &stored)) != 0)
 			return rc;
 		if (stored) {
 			v.source = (const char *)sref;

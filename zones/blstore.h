@@ -160,19 +160,25 @@ int blstore_plens_merge(MDB_txn *txn, const struct blstore *s, uint32_t id,
 int blstore_val_strings(MDB_txn *txn, const struct blstore *s, struct blval *v);
 
 /* The texts a write transaction has stored or found already, so that an
- * import of a million entries with one reason looks it up once. Zeroed
- * before the transaction's first blstore_val_compact. */
+ * import of a million entries with one reason looks it up once, and the
+ * last reason and source it saw. Zeroed before the transaction's first
+ * blstore_val_compact. */
 #define BLSTORE_STRS_KNOWN 8
 struct blstore_strs {
 	uint64_t hash[BLSTORE_STRS_KNOWN];
 	int n, next; /* remembered, and the slot the next one replaces */
+	uint64_t last[2];
 };
 
 /* Re-encodes the value in (as blval_encode wrote it) into out with its
- * reason and source longer than a reference stored once in "str:" records
- * (write txn) and referred to by hash; a text whose hash another text has
- * already stays inline. Returns the new length (never more than len),
- * MX_EMALFORMED or MX_EDB. */
+ * reason and source, when longer than a reference and shared, stored once
+ * in "str:" records (write txn) and referred to by hash. Shared: a record
+ * holds the text already, or the transaction wrote the same text for the
+ * entry before. A text used once stays inline, so that one-off reasons
+ * (`mxdns bl add --reason` with a time in it, day after day) never pile up
+ * as records no entry uses; the records are not collected. A text whose
+ * hash another text has stays inline too. Returns the new length (never
+ * more than len), MX_EMALFORMED or MX_EDB. */
 int blstore_val_compact(MDB_txn *txn, const struct blstore *s, struct blstore_strs *known,
 			const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 

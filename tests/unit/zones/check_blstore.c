@@ -732,15 +732,26 @@ START_TEST(value_codec)
 }
 END_TEST
 
-/* A reason or source longer than a reference is stored once ("str:") and
- * the value refers to it: the value shrinks, reading it back gives the
- * same text; a short one stays inline; a text whose hash holds another
- * text stays inline too (never the wrong text); a reference to no text is
- * an error, not garbage. */
+/* A reason or source longer than a reference and shared (written for the
+ * entry before in the transaction, or stored already) is stored once
+ * ("str:") and the value refers to it: the value shrinks, reading it back
+ * gives the same text. A text used once stays inline and leaves no record;
+ * so does a short one; a text whose hash holds another text stays inline
+ * (never the wrong text); a reference to no text is an error, not
+ * garbage. */
+static int str_record_exists(MDB_txn *txn, struct blstore *s, const uint8_t *ref)
+{
+	uint8_t kb[4 + BLVAL_REF_LEN];
+	memcpy(kb, "str:", 4);
+	memcpy(kb + 4, ref, BLVAL_REF_LEN);
+	MDB_val k = {sizeof(kb), kb}, v;
+	return mdb_get(txn, s->meta, &k, &v) == 0;
+}
+
 START_TEST(value_texts_shared)
 {
 	struct blstore *s = open_rw();
-	struct blstore_strs known = {0};
+	struct blstore_strs known = {0}, fresh = {0};
 	struct blval v = {0}, d;
 	uint8_t in[BLVAL_MAX], out[BLVAL_MAX], again[BLVAL_MAX];
 	MDB_txn *txn;
@@ -755,6 +766,10 @@ START_TEST(value_texts_shared)
 	int n = blval_encode(&v, in, sizeof(in));
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	/* the first entry: used once so far, inline */
+	ck_assert_int_eq(blstore_val_compact(txn, s, &known, in, (size_t)n, out, sizeof(out)), n);
+	ck_assert_mem_eq(out, in, (size_t)n);
+	/* the second with the same texts: shared */
 	int m = blstore_val_compact(txn, s, &known, in, (size_t)n, out, sizeof(out));
 	ck_assert_int_eq(m, n - (int)strlen(why) - 19 + 2 * BLVAL_REF_LEN);
 	ck_assert_int_eq(blval_decode(out, (size_t)m, &d), 0);
@@ -765,34 +780,62 @@ START_TEST(value_texts_shared)
 	ck_assert_mem_eq(d.reason, why, strlen(why));
 	ck_assert_int_eq(d.source_len, 19);
 	ck_assert_mem_eq(d.source, "import list4.ip4set", 19);
-	/* the same texts again, with and without the cache: the same bytes */
+	/* again, from the cache and from the records: the same bytes */
 	ck_assert_int_eq(blstore_val_compact(txn, s, &known, in, (size_t)n, again, sizeof(again)), m);
 	ck_assert_mem_eq(again, out, (size_t)m);
-	struct blstore_strs fresh = {0};
 	ck_assert_int_eq(blstore_val_compact(txn, s, &fresh, in, (size_t)n, again, sizeof(again)), m);
 	ck_assert_mem_eq(again, out, (size_t)m);
 	ck_assert_int_eq(mdb_txn_commit(txn), 0);
 
+	/* a text used once: inline, and no record of it */
+	struct blval once = v;
+	once.reason = "Listed on 2026-11-29 at 12:00:00 by a trap";
+	once.reason_len = (uint16_t)strlen(once.reason);
+	uint8_t one[BLVAL_MAX];
+	int n1 = blval_encode(&once, one, sizeof(one));
+	memset(&fresh, 0, sizeof(fresh));
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	int m1 = blstore_val_compact(txn, s, &fresh, one, (size_t)n1, out, sizeof(out));
+	ck_assert_int_eq(blval_decode(out, (size_t)m1, &d), 0);
+	ck_assert_uint_eq(d.flags, BLVAL_SOURCE | BLVAL_SOURCE_REF); /* the source is stored */
+	ck_assert_mem_eq(d.reason, once.reason, strlen(once.reason));
+	uint8_t ref[BLVAL_REF_LEN];
+	memset(&fresh, 0, sizeof(fresh));
+	ck_assert_int_eq(blstore_val_compact(txn, s, &fresh, one, (size_t)n1, out, sizeof(out)), m1);
+	ck_assert_int_eq(blstore_val_compact(txn, s, &fresh, one, (size_t)n1, out, sizeof(out)),
+			 m1 - (int)strlen(once.reason) + BLVAL_REF_LEN);
+	ck_assert_int_eq(blval_decode(out, (size_t)(m1 - (int)strlen(once.reason) + BLVAL_REF_LEN), &d), 0);
+	memcpy(ref, d.reason, BLVAL_REF_LEN);
+	mdb_txn_abort(txn); /* the second use stored it; gone with the abort */
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	ck_assert(!str_record_exists(txn, s, ref));
+	mdb_txn_abort(txn);
+
 	/* the reason's record now holds another text (as a hash collision
 	 * would): a new value with that reason keeps it inline */
-	ck_assert_int_eq(blval_decode(out, (size_t)m, &d), 0);
+	ck_assert_int_eq(blval_decode(again, (size_t)m, &d), 0); /* the shared form above */
 	uint8_t kb[4 + BLVAL_REF_LEN];
 	memcpy(kb, "str:", 4);
 	memcpy(kb + 4, d.reason, BLVAL_REF_LEN);
 	MDB_val k = {sizeof(kb), kb}, other = {5, "other"};
 	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	ck_assert(str_record_exists(txn, s, kb + 4));
 	ck_assert_int_eq(mdb_put(txn, s->meta, &k, &other, 0), 0);
 	memset(&fresh, 0, sizeof(fresh));
-	m = blstore_val_compact(txn, s, &fresh, in, (size_t)n, out, sizeof(out));
-	ck_assert_int_eq(blval_decode(out, (size_t)m, &d), 0);
-	ck_assert_uint_eq(d.flags, BLVAL_SOURCE | BLVAL_SOURCE_REF);
-	ck_assert_mem_eq(d.reason, why, strlen(why));
-	/* a missing record */
+	for (int i = 0; i < 2; i++) {
+		m = blstore_val_compact(txn, s, &fresh, in, (size_t)n, out, sizeof(out));
+		ck_assert_int_eq(blval_decode(out, (size_t)m, &d), 0);
+		ck_assert_uint_eq(d.flags, BLVAL_SOURCE | BLVAL_SOURCE_REF);
+		ck_assert_mem_eq(d.reason, why, strlen(why));
+	}
+	/* a reference to a record that is gone */
 	ck_assert_int_eq(mdb_del(txn, s->meta, &k, NULL), 0);
-	ck_assert_int_eq(blval_decode(in, (size_t)n, &d), 0);
-	m = blstore_val_compact(txn, s, &fresh, in, (size_t)n, out, sizeof(out)); /* stores it again */
-	ck_assert_int_eq(mdb_del(txn, s->meta, &k, NULL), 0);
+	memset(&fresh, 0, sizeof(fresh));
+	blstore_val_compact(txn, s, &fresh, in, (size_t)n, out, sizeof(out));
+	m = blstore_val_compact(txn, s, &fresh, in, (size_t)n, out, sizeof(out)); /* stored again */
 	ck_assert_int_eq(blval_decode(out, (size_t)m, &d), 0);
+	ck_assert_uint_eq(d.flags, BLVAL_SOURCE | BLVAL_REASON_REF | BLVAL_SOURCE_REF);
+	ck_assert_int_eq(mdb_del(txn, s->meta, &k, NULL), 0);
 	ck_assert_int_eq(blstore_val_strings(txn, s, &d), MX_EMALFORMED);
 	mdb_txn_abort(txn);
 
@@ -803,8 +846,10 @@ START_TEST(value_texts_shared)
 	v.source_len = 4;
 	n = blval_encode(&v, in, sizeof(in));
 	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
-	ck_assert_int_eq(blstore_val_compact(txn, s, &fresh, in, (size_t)n, out, sizeof(out)), n);
-	ck_assert_mem_eq(out, in, (size_t)n);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(blstore_val_compact(txn, s, &fresh, in, (size_t)n, out, sizeof(out)), n);
+		ck_assert_mem_eq(out, in, (size_t)n);
+	}
 	mdb_txn_abort(txn);
 	/* a reference of the wrong length is malformed */
 	v.flags |= BLVAL_REASON_REF;
