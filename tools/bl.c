@@ -551,7 +551,6 @@ static int cmd_walk(struct opts *o, const char *what)
 			char ent[600], cs[200], ts[40];
 			int kt;
 			if (blval_decode(v.mv_data, v.mv_size, &val) != 0 ||
-			    blstore_val_strings(txn, s, &val) != 0 ||
 			    blkey_to_text(k.mv_data, k.mv_size, ent, sizeof(ent), &kt) < 0) {
 				fprintf(stderr, "mxdns bl: %s: a malformed entry in list %s\n", o->db,
 					ln.names[i]);
@@ -569,6 +568,14 @@ static int cmd_walk(struct opts *o, const char *what)
 			}
 			if (stats)
 				continue;
+			/* The shared texts only here, where they are shown. */
+			if (blstore_val_strings(txn, s, &val) != 0) {
+				fprintf(stderr,
+					"mxdns bl: %s: entry %s of list %s refers to a reason or source "
+					"the database lacks; add the entry again to repair it\n",
+					o->db, ent, ln.names[i]);
+				continue;
+			}
 			if (o->json) {
 				json_entry(&j, ln.names[i], ent, &val);
 				continue;

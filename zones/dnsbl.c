@@ -441,8 +441,6 @@ static struct filtcache *filt_bind(struct rslot *s, uint32_t id)
 	return spare;
 }
 
-/* The list's info in this transaction: cached in the slot, or in *spare
- * when the cache is full. */
 /* The list's info if this transaction has learnt it already, else NULL. */
 static const struct listinfo *list_info_cached(const struct rslot *s, uint32_t id)
 {
@@ -452,6 +450,8 @@ static const struct listinfo *list_info_cached(const struct rslot *s, uint32_t i
 	return NULL;
 }
 
+/* The list's info in this transaction: cached in the slot, or in *spare
+ * when the cache is full. */
 static const struct listinfo *list_info(struct rslot *s, uint32_t id, struct listinfo *spare)
 {
 	const struct listinfo *known = list_info_cached(s, id);
