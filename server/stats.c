@@ -237,6 +237,7 @@ static const char *zone_label(const struct stats *s, size_t k)
 #define SCALARS(X)                                                                             \
 	X("dropped", dropped)                                                               \
 	X("send-failed", send_failed)                                                       \
+	X("udp-pauses", udp_pauses)                                                         \
 	X("truncated", truncated)                                                           \
 	X("rrl-dropped", rrl_dropped)                                                       \
 	X("rrl-slipped", rrl_slipped)                                                       \
@@ -386,9 +387,11 @@ void stats_format_prometheus(const struct stats *s, const struct stats_sum *sum,
 		"# HELP mxdns_send_failed_total UDP answers the kernel refused.\n"
 		"# TYPE mxdns_send_failed_total counter\nmxdns_send_failed_total %llu\n"
 		"# HELP mxdns_truncated_total Answers sent with TC=1 (not RRL slips).\n"
-		"# TYPE mxdns_truncated_total counter\nmxdns_truncated_total %llu\n",
+		"# TYPE mxdns_truncated_total counter\nmxdns_truncated_total %llu\n"
+		"# HELP mxdns_udp_pauses_total Pauses before reading UDP under load (udp-coalesce).\n"
+		"# TYPE mxdns_udp_pauses_total counter\nmxdns_udp_pauses_total %llu\n",
 		(unsigned long long)sum->dropped, (unsigned long long)sum->send_failed,
-		(unsigned long long)sum->truncated);
+		(unsigned long long)sum->truncated, (unsigned long long)sum->udp_pauses);
 	fprintf(out,
 		"# HELP mxdns_reloads_total Reloads, by result.\n"
 		"# TYPE mxdns_reloads_total counter\n"

@@ -50,6 +50,7 @@ typedef _Atomic uint64_t stats_counter;
 #define STATS_FIELDS(X)                                                                        \
 	X(dropped)       /* no answer: malformed, QR set, oversized */                      \
 	X(send_failed)   /* a UDP answer the kernel would not take */                       \
+	X(udp_pauses)    /* coalescing pauses taken (udp-coalesce) */                       \
 	X(truncated)     /* answers with TC=1 (not counting RRL slips) */                   \
 	X(rrl_dropped)   /* RRL: limited and not sent */                                    \
 	X(rrl_slipped)   /* RRL: limited and sent truncated */                              \

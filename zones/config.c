@@ -41,6 +41,9 @@ void config_init(struct config *cfg)
 	cfg->tcp_max_per_ip = 32;
 	cfg->tcp_idle_ms = 10000;
 	cfg->tcp_read_ms = 5000;
+	/* Within what a NIC's interrupt coalescing adds (ethtool rx-usecs);
+	 * PERFORMANCE.md has the measurements behind it. */
+	cfg->udp_coalesce_us = 30;
 	/* RRL off; the rest are BIND's and NSD's defaults. */
 	cfg->rrl_slip = 2;
 	cfg->rrl_v4_prefix = 24;
@@ -522,6 +525,7 @@ static const struct keydef {
 	KEY(SEC_SERVER, "listen", 1),
 	KEY(SEC_SERVER, "workers", 0),
 	KEY(SEC_SERVER, "udp-size", 0),
+	KEY(SEC_SERVER, "udp-coalesce", 0),
 	KEY(SEC_SERVER, "version", 0),
 	KEY(SEC_SERVER, "hide-version", 0),
 	KEY(SEC_SERVER, "identity", 0),
@@ -632,6 +636,8 @@ static int server_key(struct parser *p, const char *k, const char *v)
 		cfg->udp_size = (uint16_t)n;
 		return 0;
 	}
+	if (strcmp(k, "udp-coalesce") == 0)
+		return set_int(p, &cfg->udp_coalesce_us, v, 0, 1000, " microseconds (0: off)");
 	if (strcmp(k, "version") == 0)
 		return set_str(p, &cfg->version, v);
 	if (strcmp(k, "hide-version") == 0)

@@ -73,6 +73,7 @@ struct config {
 	size_t n_listen;
 	int workers;          /* 0 = one per CPU */
 	uint16_t udp_size;    /* server's EDNS limit, 512..4096 */
+	int udp_coalesce_us;  /* pause before polling when queries queue up; 0 = none */
 	char *version;        /* CHAOS version.bind answer; NULL = hidden */
 	char *identity;       /* CHAOS id.server answer; NULL = hidden */
 	int hide_version;

@@ -60,6 +60,7 @@ START_TEST(defaults)
 	struct config cfg;
 	config_init(&cfg);
 	ck_assert_int_eq(cfg.udp_size, 1232);
+	ck_assert_int_eq(cfg.udp_coalesce_us, 30);
 	ck_assert_int_eq(cfg.workers, 0);
 	ck_assert_str_eq(cfg.version, "mxdnsd " MXDNS_VERSION);
 	ck_assert_ptr_nonnull(cfg.identity);
@@ -85,6 +86,7 @@ START_TEST(good_file)
 			     "\tlisten: 192.0.2.1\n"
 			     "    workers: 4\n"
 			     "    udp-size: 1400\n"
+			     "    udp-coalesce: 0\n"
 			     "    version: \"my \\\"server\\\" # not a comment\"\n"
 			     "    identity: ns1.example.net\n"
 			     "    hide-identity: yes\n"
@@ -130,6 +132,7 @@ START_TEST(good_file)
 	ck_assert_str_eq(cfg.listen[2].text, "192.0.2.1");
 	ck_assert_int_eq(cfg.workers, 4);
 	ck_assert_int_eq(cfg.udp_size, 1400);
+	ck_assert_int_eq(cfg.udp_coalesce_us, 0);
 	ck_assert_str_eq(cfg.version, "my \"server\" # not a comment");
 	ck_assert_ptr_null(cfg.identity); /* hidden */
 	ck_assert_int_eq(cfg.hide_identity, 1);
@@ -151,7 +154,7 @@ START_TEST(good_file)
 	ck_assert_str_eq(cfg.zones[0].name, "example.com");
 	snprintf(want, sizeof(want), "%s/example.com.zone", dir);
 	ck_assert_str_eq(cfg.zones[0].file, want);
-	ck_assert_int_eq(cfg.zones[0].line, 24);
+	ck_assert_int_eq(cfg.zones[0].line, 25);
 	ck_assert_str_eq(cfg.zones[1].name, "2.0.192.in-addr.arpa");
 	ck_assert_str_eq(cfg.zones[1].file, "/etc/zones/rev.zone");
 
@@ -223,6 +226,8 @@ START_TEST(errors)
 	expect_error("server:\n  workers: 100000\n", 2, "key 'workers'");
 	expect_error("server:\n  udp-size: 511\n", 2, "key 'udp-size'");
 	expect_error("server:\n  udp-size: 4097\n", 2, "key 'udp-size'");
+	expect_error("server:\n  udp-coalesce: 1001\n", 2, "key 'udp-coalesce'");
+	expect_error("server:\n  udp-coalesce: -1\n", 2, "key 'udp-coalesce'");
 	expect_error("server:\n  listen: 300.1.1.1@53\n", 2, "key 'listen': bad address");
 	expect_error("server:\n  listen: 127.0.0.1@70000\n", 2, "key 'listen': bad port");
 	expect_error("server:\n  listen: 127.0.0.1@\n", 2, "key 'listen': bad port");
