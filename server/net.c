@@ -500,7 +500,7 @@ static void on_coalesce(uv_prepare_t *h)
 		return;
 	w->backlog = 0;
 	long us = w->net->cfg->udp_coalesce_us;
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+	struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
 	nanosleep(&ts, NULL);
 	stats_inc(&w->st->udp_pauses);
 }
