@@ -7,6 +7,7 @@
 #include "net.h"
 
 #include "answer.h"
+#include "coalesce.h"
 #include "config.h"
 #include "dnsbl.h"
 #include "errcode.h"
@@ -35,7 +36,6 @@
 
 #define UDP_BATCH 64        /* datagrams per recvmmsg/sendmmsg */
 #define UDP_ROUNDS 8        /* batches per wakeup before TCP gets a turn */
-#define UDP_BACKLOG 4       /* a batch this large means queries queue up (coalescing) */
 #define TIMER_SLACK_NS 2000 /* so a coalescing pause is as long as configured */
 #define UDP_RBUF 4096       /* larger queries are dropped (no client sends them) */
 #define UDP_SBUF 4096       /* the largest EDNS size we allow (udp-size <= 4096) */
@@ -102,8 +102,8 @@ struct worker {
 	uint64_t last_emfile_log;
 	int reserve_fd;          /* given up to accept-and-close at EMFILE */
 	uv_timer_t accept_pause; /* listening resumes when it fires */
-	uv_prepare_t coalesce;   /* the pause before polling (udp-coalesce) */
-	int backlog;             /* a UDP batch this iteration was large */
+	uv_prepare_t pause;      /* the pause before polling (udp-coalesce) */
+	struct coalesce coalesce;
 
 	struct mmsghdr rmsg[UDP_BATCH], smsg[UDP_BATCH];
 	int rmsg_used;    /* headers the last recvmmsg filled in (to reset) */
@@ -478,27 +478,18 @@ static void on_udp_readable(uv_poll_t *p, int status, int events)
 		return;
 	/* The poll is level-triggered: stopping after a few batches lets TCP
 	 * clients of this worker in, and we are called again at once. */
-	int got = 0;
-	for (int round = 0; round < UDP_ROUNDS; round++)
-		if ((got = udp_batch(u->w, u)) < UDP_BATCH)
-			break;
-	/* A full last batch means we are behind: no pause then. */
-	if (got >= UDP_BACKLOG && got < UDP_BATCH)
-		u->w->backlog = 1;
+	int first = udp_batch(u->w, u), got = first;
+	for (int round = 1; round < UDP_ROUNDS && got == UDP_BATCH; round++)
+		got = udp_batch(u->w, u);
+	coalesce_after_reads(&u->w->coalesce, first, got);
 }
 
-/* Interrupt coalescing, as a NIC does it: when queries queue up, a short
- * pause before polling again lets the next batch fill. Each wakeup costs
- * a context switch and three system calls (5 us here, more than answering
- * a query), and a server that answers fast finds a few queries per wakeup;
- * the pause shares that cost among many. Only under load: an idle server
- * sees batches of one and answers at once. */
-static void on_coalesce(uv_prepare_t *h)
+/* Runs before every poll (server/coalesce says when to pause, and why). */
+static void on_pause(uv_prepare_t *h)
 {
 	struct worker *w = h->data;
-	if (!w->backlog)
+	if (!coalesce_take(&w->coalesce))
 		return;
-	w->backlog = 0;
 	long us = w->net->cfg->udp_coalesce_us;
 	struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
 	nanosleep(&ts, NULL);
@@ -864,7 +855,7 @@ static void worker_close_all(struct worker *w)
 		close_handle((uv_handle_t *)&w->tcp[i].poll);
 	}
 	close_handle((uv_handle_t *)&w->accept_pause);
-	close_handle((uv_handle_t *)&w->coalesce);
+	close_handle((uv_handle_t *)&w->pause);
 	close_handle((uv_handle_t *)&w->tick);
 	close_handle((uv_handle_t *)&w->stop);
 }
@@ -1134,11 +1125,12 @@ static int worker_setup(struct worker *w, char *err, size_t errlen)
 	uv_unref((uv_handle_t *)&w->tick);
 	uv_timer_init(&w->loop, &w->accept_pause);
 	w->accept_pause.data = w;
+	coalesce_init(&w->coalesce, UDP_BATCH);
 	if (n->cfg->udp_coalesce_us > 0) {
-		uv_prepare_init(&w->loop, &w->coalesce);
-		w->coalesce.data = w;
-		uv_prepare_start(&w->coalesce, on_coalesce);
-		uv_unref((uv_handle_t *)&w->coalesce);
+		uv_prepare_init(&w->loop, &w->pause);
+		w->pause.data = w;
+		uv_prepare_start(&w->pause, on_pause);
+		uv_unref((uv_handle_t *)&w->pause);
 	}
 	w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	for (size_t j = 0; j < n->n_listen; j++) {
