@@ -502,6 +502,43 @@ static int is_generic(const struct token *t, int n)
 	return n >= 1 && !t[0].quoted && t[0].len == 2 && t[0].s[0] == '\\' && t[0].s[1] == '#';
 }
 
+/* Whether rdata w[0..len) reads back as its type's fields, all of it and
+ * at least the fields the type requires (RFC 3597 §5: generic data of a
+ * known type must be a valid encoding of it; ldns also reads "\#" in
+ * place of a single field, leaving that field empty). On success the
+ * names inside are recorded in rr, for compression. */
+static int rdata_reads_back(ldns_rr_type type, const ldns_rr_descriptor *desc, const uint8_t *w,
+			    size_t len, struct master_rr *rr)
+{
+	uint8_t *wire = malloc(len + 2);
+	ldns_rr *chk = ldns_rr_new();
+	size_t pos = 0;
+	int ok = 0;
+	if (!wire || !chk)
+		goto done;
+	wire[0] = (uint8_t)(len >> 8);
+	wire[1] = (uint8_t)len;
+	if (len)
+		memcpy(wire + 2, w, len);
+	ldns_rr_set_type(chk, type);
+	if (ldns_wire2rdf(chk, wire, len + 2, &pos) != LDNS_STATUS_OK || pos != len + 2 ||
+	    ldns_rr_rd_count(chk) < ldns_rr_descriptor_minimum(desc))
+		goto done;
+	size_t off = 0;
+	rr->n_names = 0;
+	for (size_t i = 0; i < ldns_rr_rd_count(chk); i++) {
+		const ldns_rdf *f = ldns_rr_rdf(chk, i);
+		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && rr->n_names < MASTER_MAX_NAMES)
+			rr->name_off[rr->n_names++] = (uint16_t)off;
+		off += ldns_rdf_size(f);
+	}
+	ok = off == len;
+done:
+	ldns_rr_free(chk);
+	free(wire);
+	return ok;
+}
+
 /* Everything else through ldns, from the entry's text rebuilt with an
  * absolute owner and an explicit TTL and class. */
 static int ldns_rdata(struct master_reader *r, const struct source *s, struct master_rr *rr,
@@ -565,6 +602,13 @@ static int ldns_rdata(struct master_reader *r, const struct source *s, struct ma
 		if (fl) /* an empty field's data may be NULL */
 			memcpy(w + len, ldns_rdf_data(f), fl);
 		len += fl;
+	}
+	if (desc && ldns_rr_get_type(lrr) != LDNS_RR_TYPE_NULL &&
+	    !rdata_reads_back(ldns_rr_get_type(lrr), desc, w, len, rr)) {
+		rc = fail(r, s, rr->line, MX_ESYNTAX,
+			  "%.*s record: its data is not a valid %.*s (RFC 3597 §5: \\# data must encode the type's fields, all of them)",
+			  (int)type_tok->len, type_tok->s, (int)type_tok->len, type_tok->s);
+		goto done;
 	}
 	*rdlen = len;
 	rc = 0;

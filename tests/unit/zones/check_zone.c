@@ -345,12 +345,43 @@ START_TEST(master_file_syntax)
 		/* ldns takes "\\#" in a name's place and drops the field. */
 		{"@ 60 SOA a. \\# b. 1 2 3 4 5\n@ NS ns1\n", "bad.zone:1: SOA record: its fields"},
 		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\nx RP a. \\# b.\n", "bad.zone:3: RP record: its fields"},
+		/* RFC 3597 data of a known type must encode all its fields:
+		 * ldns read "\\# 0" as an empty preference and the name after
+		 * it as the exchange, an MX answered without its preference. */
+		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\nx MX \\# 0 mx.example.com.\n",
+		 "bad.zone:3: MX record: its data is not a valid MX"},
+		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\nx MX \\# 0\n", "bad.zone:3: MX record: its data is not"},
+		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\nx MX \\# 6 000a036d7831\n", "bad.zone:3: MX record:"},
+		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\nx NS \\# 0\n", "bad.zone:3: NS record: its data"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		z = zone_from_text("example.com", bad[i][0], "bad.zone", err, sizeof(err));
 		ck_assert_ptr_null(z);
 		ck_assert_msg(strstr(err, bad[i][1]) != NULL, "case %zu: %s", i, err);
 	}
+}
+END_TEST
+
+/* RFC 3597 generic data that encodes the type is accepted, for known and
+ * unknown types alike. */
+START_TEST(generic_rdata_that_encodes_the_type)
+{
+	char err[512];
+	struct zone *z = zone_from_text("example.com",
+					"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\n"
+					"g MX \\# 7 000a036d783100\n"
+					"g A \\# 4 c0000201\n"
+					"g TYPE65000 \\# 0\n",
+					"generic.zone", err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s", err);
+	uint8_t n[NAME_MAXLEN];
+	int len = name_from_text("g.example.com", n);
+	const struct zone_node *node = zone_find(z, n, (size_t)len);
+	ck_assert_ptr_nonnull(node);
+	ck_assert_ptr_nonnull(zone_node_rrset(node, 15));
+	ck_assert_ptr_nonnull(zone_node_rrset(node, 1));
+	ck_assert_ptr_nonnull(zone_node_rrset(node, 65000));
+	zone_unref(z);
 }
 END_TEST
 
@@ -551,6 +582,7 @@ int main(void)
 	tcase_add_test(tc, master_file_syntax);
 	tcase_add_test(tc, zonedb_longest_match);
 	tcase_add_test(tc, reload_keeps_old_zone_when_new_is_broken);
+	tcase_add_test(tc, generic_rdata_that_encodes_the_type);
 	tcase_add_test(tc, records_group_by_owner_in_any_file_order);
 	tcase_add_test(tc, tlsa_and_txt_rdata);
 	tcase_add_test(tc, file_read_in_pieces_matches_text);
