@@ -597,16 +597,17 @@ static int ldns_rdata(struct master_reader *r, const struct source *s, struct ma
 			rc = fail(r, s, rr->line, MX_ESYNTAX, "rdata longer than 65535 bytes");
 			goto done;
 		}
-		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && rr->n_names < MASTER_MAX_NAMES)
-			rr->name_off[rr->n_names++] = (uint16_t)len;
 		if (fl) /* an empty field's data may be NULL */
 			memcpy(w + len, ldns_rdf_data(f), fl);
 		len += fl;
 	}
+	/* Types ldns does not know (and NULL, any bytes) are one opaque field
+	 * with no names in it. */
 	if (desc && ldns_rr_get_type(lrr) != LDNS_RR_TYPE_NULL &&
 	    !rdata_reads_back(ldns_rr_get_type(lrr), desc, w, len, rr)) {
 		rc = fail(r, s, rr->line, MX_ESYNTAX,
-			  "%.*s record: its data is not a valid %.*s (RFC 3597 §5: \\# data must encode the type's fields, all of them)",
+			  "%.*s record: its data is not a valid %.*s: write its fields, or \\# data "
+			  "that encodes all of them (RFC 3597 §5)",
 			  (int)type_tok->len, type_tok->s, (int)type_tok->len, type_tok->s);
 		goto done;
 	}

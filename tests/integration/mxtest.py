@@ -25,7 +25,9 @@ SIGTERM, then SIGKILL after a few seconds. Everything must run with Debian's
 /usr/bin/python3 (dnspython).
 """
 import contextlib
+import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -55,6 +57,30 @@ class Checker:
             self.failed += 1
             print("FAIL %s%s" % (what, (": " + detail) if detail else ""))
         return cond
+
+
+def dnsperf(port, qfile, seconds, clients=8, outstanding=200):
+    """dnsperf flat out over UDP against 127.0.0.1@port for seconds;
+    returns (sent, completed, queries per second). A failed run raises."""
+    p = subprocess.run(["dnsperf", "-s", HOST, "-p", str(port), "-d", qfile, "-l", str(seconds),
+                        "-c", str(clients), "-q", str(outstanding), "-t", "2"],
+                       capture_output=True, text=True, timeout=seconds + 60)
+    if p.returncode != 0:
+        raise AssertionError("dnsperf failed: %s %s" % (p.stdout[-2000:], p.stderr[-2000:]))
+    sent = int(re.search(r"Queries sent:\s+(\d+)", p.stdout).group(1))
+    done = int(re.search(r"Queries completed:\s+(\d+)", p.stdout).group(1))
+    qps = float(re.search(r"Queries per second:\s+([\d.]+)", p.stdout).group(1))
+    return sent, done, qps
+
+
+def ctl_stats(sock):
+    """The counters of the mxdnsd whose control socket is sock
+    (`mxdns ctl stats --json`), as a dict. A failed call raises."""
+    p = subprocess.run([binary("MXDNS", "mxdns"), "ctl", "--control", sock, "stats", "--json"],
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError("ctl stats: %s" % p.stderr)
+    return json.loads(p.stdout)
 
 
 def free_port():

@@ -9,11 +9,8 @@
 
 Needs dnsperf. Run by ctest with MXDNSD and MXDNS set; /usr/bin/python3
 (dnspython)."""
-import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -52,19 +49,11 @@ class Daemon:
         self.srv = mxtest.start_mxdnsd(self.port, args=["-c", conf], logdir=d, probe=(ZONE, "SOA"))
 
     def pauses(self):
-        p = subprocess.run([mxtest.binary("MXDNS", "mxdns"), "ctl", "--control", self.sock, "stats",
-                            "--json"], capture_output=True, text=True, timeout=60)
-        check(p.returncode == 0, "ctl stats: %s" % p.stderr)
-        return json.loads(p.stdout)["udp-pauses"]
+        return mxtest.ctl_stats(self.sock)["udp-pauses"]
 
     def load(self, qfile):
         """dnsperf flat out for 2 s; returns (sent, completed)."""
-        p = subprocess.run(["dnsperf", "-s", HOST, "-p", str(self.port), "-d", qfile, "-l", "2",
-                            "-c", "4", "-q", "200", "-t", "2"],
-                           capture_output=True, text=True, timeout=60)
-        check(p.returncode == 0, "dnsperf failed: %s %s" % (p.stdout[-2000:], p.stderr[-2000:]))
-        sent = int(re.search(r"Queries sent:\s+(\d+)", p.stdout).group(1))
-        done = int(re.search(r"Queries completed:\s+(\d+)", p.stdout).group(1))
+        sent, done, _ = mxtest.dnsperf(self.port, qfile, 2, clients=4)
         return sent, done
 
 

@@ -17,7 +17,6 @@
 The daemon never exits. Parts 3 and 4 need root (raw socket, prlimit on
 another user's process is not needed but raw sockets are) and say so.
 Run by ctest with MXDNSD and MXDNS set."""
-import json
 import os
 import resource
 import signal
@@ -91,9 +90,7 @@ class Daemon:
         return r.answer[0][0].serial
 
     def stats(self):
-        p = self.ctl("stats", "--json")
-        check(p.returncode == 0, "ctl stats: %s" % p.stderr)
-        return json.loads(p.stdout)
+        return mxtest.ctl_stats(self.sock)
 
 
 class QueryLoop(threading.Thread):

@@ -8,10 +8,8 @@ set; /usr/bin/python3 (dnspython)."""
 import os
 import re
 import shutil
-import subprocess
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mxtest  # noqa: E402
@@ -46,18 +44,6 @@ def check(cond, what):
 def rss_kb(pid):
     with open("/proc/%d/status" % pid) as f:
         return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
-
-
-def dnsperf(port, qfile, seconds):
-    """Runs dnsperf flat out; returns (sent, completed, qps)."""
-    p = subprocess.run(["dnsperf", "-s", HOST, "-p", str(port), "-d", qfile, "-l", str(seconds),
-                        "-c", "8", "-q", "200", "-t", "2"],
-                       capture_output=True, text=True, timeout=seconds + 60)
-    check(p.returncode == 0, "dnsperf failed: %s %s" % (p.stdout[-2000:], p.stderr[-2000:]))
-    sent = int(re.search(r"Queries sent:\s+(\d+)", p.stdout).group(1))
-    done = int(re.search(r"Queries completed:\s+(\d+)", p.stdout).group(1))
-    qps = float(re.search(r"Queries per second:\s+([\d.]+)", p.stdout).group(1))
-    return sent, done, qps
 
 
 def probe(port, stop, res):
@@ -101,7 +87,7 @@ def main():
         srv = mxtest.start_mxdnsd(port, zones=[("load.test", zone)], args=["--workers", "2"], logdir=d)
         try:
             pid = srv.proc.pid
-            sent, done, qps = dnsperf(port, qfile, 3)
+            sent, done, qps = mxtest.dnsperf(port, qfile, 3)
             rss0 = rss_kb(pid)
             print("warm-up: %d sent, %d completed, %.0f qps; VmRSS %d kB" % (sent, done, qps, rss0))
             stop = threading.Event()
@@ -109,7 +95,7 @@ def main():
             t = threading.Thread(target=probe, args=(port, stop, res))
             t.start()
             try:
-                sent, done, qps = dnsperf(port, qfile, DURATION)
+                sent, done, qps = mxtest.dnsperf(port, qfile, DURATION)
             finally:
                 stop.set()
                 t.join()
