@@ -4,8 +4,9 @@
 #
 #   tests/fuzz/run.sh [-s SECONDS] [-j JOBS] [-m] BUILD_DIR [TARGET...]
 #
-# BUILD_DIR was configured with `CC=clang cmake -DMXDNS_FUZZ=ON`. TARGET
-# names (answer, zone, ...) limit the run; default: every fuzz_* binary.
+# BUILD_DIR was configured with `CC=clang cmake -DMXDNS_FUZZ=ON`; the targets
+# are rebuilt first if the sources changed. TARGET names (answer, zone, ...)
+# limit the run; default: every fuzz_* binary.
 # -s  seconds per target (default 60)      -j  targets run at once (default 1)
 # -m  merge what each run found into tests/fuzz/corpus/NAME (-merge=1, so only
 #     inputs that add coverage are kept): the documented longer run is
@@ -51,6 +52,14 @@ fi
 WORK=$(mktemp -d /tmp/mxdns-fuzz.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 ARTIFACTS="$BUILD/fuzz-artifacts"
+
+# A binary older than the sources would fuzz old code and report its old
+# bugs: bring the targets up to date first (a no-op when they are).
+if ! cmake --build "$BUILD" --target "${targets[@]/#/fuzz_}" >"$WORK/build.log" 2>&1; then
+	tail -20 "$WORK/build.log" >&2
+	echo "run.sh: building the fuzz targets in $BUILD failed" >&2
+	exit 1
+fi
 
 # halt_on_error: UBSan reports are failures, not warnings. Leaks are on by
 # default with ASan; libFuzzer checks them per input.
