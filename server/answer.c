@@ -316,6 +316,12 @@ static int answer_dname(struct pkt *p, struct lookup *l, const struct zone_node 
 	p->len += o;
 	p->count[SEC_AN]++;
 
+	/* A question for the CNAME itself ends with the synthesized one, as
+	 * at a CNAME node (RFC 1034 §4.3.2 step 3a). RFC 6672 §3.2 reads as
+	 * if the lookup always went on to the target; NSD and Knot both stop
+	 * for CNAME and go on for ANY, and so do we. */
+	if (l->qtype == RR_CNAME)
+		return 0;
 	uint8_t next[NAME_MAXLEN];
 	memcpy(next, l->name, prefix);
 	memcpy(next + prefix, dn->target, dn->target_len);

@@ -387,7 +387,7 @@ def classify(query, a, b):
         elif k == "edns" and a[k] is not None and b[k] is not None and a[k][0] == b[k][0]:
             rule = edns_rule(a[k], b[k], a["rcode"])
         elif anyq and k in ("answer", "authority", "additional", "flags") and \
-                a["rcode"] == b["rcode"] and flags_minus(a, b, {"TC"}):
+                a["rcode"] == b["rcode"] and flags_minus(a, b, {"TC", "CD"} if query.cd else {"TC"}):
             rule = "any"
         elif tc and k in ("answer", "authority", "additional"):
             rule = "tc"

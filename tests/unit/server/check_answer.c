@@ -36,6 +36,7 @@ static const char *zone_text =
 	"exists.wild TXT \"here\"\n"
 	"*.cnwild CNAME host\n"
 	"dn DNAME example.net.\n"
+	"dnin DNAME host.example.com.\n"
 	"sub NS ns.sub\n"
 	"sub DS 12345 13 2 "
 	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
@@ -299,6 +300,24 @@ START_TEST(dname_synthesizes_cname)
 	/* At the owner itself the DNAME is ordinary data. */
 	r = ask("dn.example.com.", LDNS_RR_TYPE_A);
 	ck_assert_int_eq(ldns_pkt_ancount(r), 0);
+	ldns_pkt_free(r);
+}
+END_TEST
+
+/* Found by the differential run against NSD and Knot: a question for the
+ * CNAME ends with the synthesized one; other types follow it in the zone. */
+START_TEST(dname_cname_question_ends_at_synthesized)
+{
+	ldns_pkt *r = ask("x.dnin.example.com.", LDNS_RR_TYPE_CNAME);
+	ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(ldns_pkt_ancount(r), 2);
+	ck_assert(has_rr(ldns_pkt_answer(r), "x.dnin.example.com. 3600 IN CNAME x.host.example.com."));
+	ck_assert_int_eq(ldns_pkt_nscount(r), 0);
+	ldns_pkt_free(r);
+	/* x.host.example.com does not exist: RFC 6604, the last name's rcode. */
+	r = ask("x.dnin.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
+	ck_assert_int_eq(ldns_pkt_ancount(r), 2);
 	ldns_pkt_free(r);
 }
 END_TEST
@@ -730,6 +749,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cname_chain_in_zone);
 	tcase_add_test(tc, cname_out_of_zone_and_loops);
 	tcase_add_test(tc, dname_synthesizes_cname);
+	tcase_add_test(tc, dname_cname_question_ends_at_synthesized);
 	tcase_add_test(tc, referral_with_glue);
 	tcase_add_test(tc, ds_is_answered_by_the_parent);
 	tcase_add_test(tc, outside_every_zone_is_refused);
