@@ -27,6 +27,7 @@ struct pkt {
 	uint16_t count[3];
 	int tc;
 	uint16_t apex_pos; /* position of the zone apex inside the question */
+	int no_neg_soa;    /* a negative answer carries no SOA (not authoritative) */
 };
 
 enum { SEC_AN = 0, SEC_NS = 1, SEC_AR = 2 };
@@ -185,7 +186,8 @@ static void put_additional(struct pkt *p, const struct zone_rrset *rs, long rs_p
 
 static void put_negative_soa(struct pkt *p, const struct zone *z)
 {
-	put_required(p, &z->soa_neg, p->apex_pos, SEC_NS);
+	if (!p->no_neg_soa)
+		put_required(p, &z->soa_neg, p->apex_pos, SEC_NS);
 }
 
 /* The referral for a name at or below the cut: AA=0 unless the answer
@@ -554,7 +556,7 @@ void answer_pre_parse(struct answer_pre *a, const uint8_t *qbuf, size_t qlen, co
 	a->z = NULL;
 	a->node = NULL;
 	a->step = 0;
-	if (a->rc == 0 && q->qclass == CLASS_IN && db)
+	if (a->rc == 0 && (q->qclass == CLASS_IN || q->qclass == CLASS_ANY) && db)
 		a->z = zonedb_find(db, q->lname, q->qname_len, q->label_off, q->n_labels);
 }
 
@@ -638,7 +640,11 @@ size_t answer_pre_build(struct answer_pre *a, const struct zonedb *db, struct an
 		return finish(&p, q, ctx, RCODE_FORMERR, 0, opts); /* meta types, RFC 6895 §3.1 */
 	if (q->qclass == CLASS_CH)
 		return finish(&p, q, ctx, answer_chaos(&p, q, opts), 1, opts);
-	if (q->qclass != CLASS_IN)
+	/* QCLASS * (RFC 1035 §3.2.5) finds the IN data, the only class we
+	 * hold, but the answer is not authoritative (RFC 1034 §5.3.1): no
+	 * AA, and a negative answer without the SOA that would let it be
+	 * cached. NSD answers so; Knot sets AA and adds the SOA. */
+	if (q->qclass != CLASS_IN && q->qclass != CLASS_ANY)
 		return finish(&p, q, ctx, RCODE_REFUSED, 0, opts);
 
 	const struct zone *z = a->z;
@@ -662,7 +668,8 @@ size_t answer_pre_build(struct answer_pre *a, const struct zonedb *db, struct an
 	l.pos = 12;
 	l.qtype = q->qtype;
 	l.proto = ctx->proto;
-	l.aa = 1;
+	l.aa = q->qclass != CLASS_ANY;
+	p.no_neg_soa = !l.aa;
 	l.rcode = RCODE_NOERROR;
 	l.answered = 0;
 	memcpy(l.name, q->lname, q->qname_len);

@@ -91,6 +91,11 @@ ALLOWED = {
     # RFC 6891 §6.1.1 wants an OPT in every response to a query with one;
     # NSD leaves it out of some error responses. The peer is right then.
     "ref-no-opt": "the reference omits OPT in an error response (RFC 6891 §6.1.1: the peer is right)",
+    # RFC 1034 §5.3.1: "If QCLASS=* is used, then authoritative answers
+    # won't be available." mxdnsd answers the IN data without AA and without
+    # the negative SOA (as NSD mostly does); Knot answers as for IN, with AA
+    # and the SOA; NSD sets AA again when a CNAME leads into a referral.
+    "class-any": "AA and the negative SOA in a QCLASS=* answer (RFC 1034 §5.3.1)",
     # RFC 8914 §3: Extended DNS Errors are optional.
     "ede": "Extended DNS Error option present in one response only (RFC 8914 §3)",
     # RFC 5001 §2.2: a server may be configured not to return an NSID.
@@ -361,6 +366,7 @@ def classify(query, a, b):
             fail.append(("response", "%s | %s" % (brief(a), brief(b))))
         return fail, allow
     chaos = query.qclass == "CH"
+    classany = query.qclass == "ANY" and a["rcode"] == b["rcode"] and flags_minus(a, b, {"AA"})
     anyq = query.qtype == "ANY"
     tc = "TC" in a["flags"].split() and "TC" in b["flags"].split()
     loop = re.match(r"(loop\d|self)\.", query.qname.lower()) is not None
@@ -376,6 +382,8 @@ def classify(query, a, b):
             rule = "chaos"
         elif k == "payload":
             rule = "payload"
+        elif classany and (k == "flags" or (k == "authority" and soa_only(a[k] ^ b[k]))):
+            rule = "class-any"
         elif k == "flags" and query.cd and flags_minus(a, b, {"CD"}):
             rule = "cd"
         elif query.opcode != 0 and k == "rcode" and {a[k], b[k]} <= {"NOTIMP", "REFUSED"}:
@@ -450,6 +458,11 @@ def edns_rule(x, y, rcode):
 
 def flags_minus(a, b, ignore):
     return set(a["flags"].split()) - ignore == set(b["flags"].split()) - ignore
+
+
+def soa_only(rrs_diff):
+    """True when the RRs in which two authority sections differ are all SOAs."""
+    return bool(rrs_diff) and all(rr.type == "SOA" for rr in rrs_diff)
 
 
 def apex_ns_only(rrs_diff):

@@ -393,6 +393,29 @@ START_TEST(chaos_version_and_hidden_identity)
 }
 END_TEST
 
+/* RFC 1034 §5.3.1: QCLASS * finds the IN data, but not authoritatively. */
+START_TEST(qclass_any_answers_without_authority)
+{
+	ldns_pkt *r = ask_full((struct q){.name = "mx1.example.com.", .type = LDNS_RR_TYPE_A,
+					  .klass = LDNS_RR_CLASS_ANY}, NULL, NULL);
+	ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+	ck_assert(!ldns_pkt_aa(r));
+	ck_assert(has_rr(ldns_pkt_answer(r), "mx1.example.com. 3600 IN A 192.0.2.25"));
+	ldns_pkt_free(r);
+	r = ask_full((struct q){.name = "nothere.example.com.", .type = LDNS_RR_TYPE_A,
+				.klass = LDNS_RR_CLASS_ANY}, NULL, NULL);
+	ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
+	ck_assert(!ldns_pkt_aa(r));
+	ck_assert_int_eq(ldns_pkt_nscount(r), 0); /* no SOA to cache it by */
+	ldns_pkt_free(r);
+	/* Outside every zone it is still refused. */
+	r = ask_full((struct q){.name = "example.org.", .type = LDNS_RR_TYPE_A,
+				.klass = LDNS_RR_CLASS_ANY}, NULL, NULL);
+	ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_REFUSED);
+	ldns_pkt_free(r);
+}
+END_TEST
+
 START_TEST(any_is_minimal_over_udp)
 {
 	ldns_pkt *r = ask("example.com.", LDNS_RR_TYPE_ANY);
@@ -753,6 +776,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, referral_with_glue);
 	tcase_add_test(tc, ds_is_answered_by_the_parent);
 	tcase_add_test(tc, outside_every_zone_is_refused);
+	tcase_add_test(tc, qclass_any_answers_without_authority);
 	tcase_add_test(tc, qname_case_is_preserved);
 	tcase_add_test(tc, chaos_version_and_hidden_identity);
 	tcase_add_test(tc, any_is_minimal_over_udp);
