@@ -225,8 +225,11 @@ static int count_labels_between(const uint8_t *name, size_t len, size_t suffix_l
 static int answer_node(struct pkt *p, struct lookup *l, const struct zone_node *n)
 {
 	const struct zone_rrset *cname = (n->flags & ZN_CNAME) ? zone_node_rrset(n, RR_CNAME) : NULL;
-	/* RFC 1034 §4.3.2 step 3a: ANY matches the CNAME itself. */
-	if (cname && l->qtype != RR_CNAME && l->qtype != RR_ANY) {
+	/* RFC 1034 §4.3.2 step 3a: ANY matches the CNAME itself. So does the
+	 * RRSIG or NSEC that a signed zone keeps beside the CNAME (RFC 4035
+	 * §2.5, the only types the loader lets share its node): they are the
+	 * alias's own, as NSD and Knot answer them. */
+	if (cname && l->qtype != RR_CNAME && l->qtype != RR_ANY && !zone_node_rrset(n, l->qtype)) {
 		long at = put_required(p, cname, l->pos, SEC_AN);
 		if (at < 0)
 			return 0;

@@ -96,6 +96,11 @@ ALLOWED = {
     # the negative SOA (as NSD mostly does); Knot answers as for IN, with AA
     # and the SOA; NSD sets AA again when a CNAME leads into a referral.
     "class-any": "AA and the negative SOA in a QCLASS=* answer (RFC 1034 §5.3.1)",
+    # RFC 1034 §4.3.2 step 3a follows a CNAME for every other type, RRSIG and
+    # NSEC included (NSD, mxdnsd); in a signed zone those two live at the
+    # alias itself (RFC 4035 §2.5), and Knot answers NODATA there when the
+    # alias has none. Where the alias has them, all three answer them.
+    "dnssec-at-cname": "RRSIG/NSEC at an unsigned alias: followed or NODATA (RFC 1034 §4.3.2, RFC 4035 §2.5)",
     # RFC 8914 §3: Extended DNS Errors are optional.
     "ede": "Extended DNS Error option present in one response only (RFC 8914 §3)",
     # RFC 5001 §2.2: a server may be configured not to return an NSID.
@@ -367,6 +372,8 @@ def classify(query, a, b):
         return fail, allow
     chaos = query.qclass == "CH"
     classany = query.qclass == "ANY" and a["rcode"] == b["rcode"] and flags_minus(a, b, {"AA"})
+    dnssec_cname = query.qtype in ("RRSIG", "NSEC") and \
+        ((cname_only(a["answer"]) and not b["answer"]) or (cname_only(b["answer"]) and not a["answer"]))
     anyq = query.qtype == "ANY"
     tc = "TC" in a["flags"].split() and "TC" in b["flags"].split()
     loop = re.match(r"(loop\d|self)\.", query.qname.lower()) is not None
@@ -384,6 +391,8 @@ def classify(query, a, b):
             rule = "payload"
         elif classany and (k == "flags" or (k == "authority" and soa_only(a[k] ^ b[k]))):
             rule = "class-any"
+        elif dnssec_cname and k in ("rcode", "answer", "authority", "owner_case"):
+            rule = "dnssec-at-cname"
         elif k == "flags" and query.cd and flags_minus(a, b, {"CD"}):
             rule = "cd"
         elif query.opcode != 0 and k == "rcode" and {a[k], b[k]} <= {"NOTIMP", "REFUSED"}:
@@ -458,6 +467,11 @@ def edns_rule(x, y, rcode):
 
 def flags_minus(a, b, ignore):
     return set(a["flags"].split()) - ignore == set(b["flags"].split()) - ignore
+
+
+def cname_only(rrs):
+    """True for a non-empty answer section that holds only CNAMEs."""
+    return bool(rrs) and all(rr.type == "CNAME" for rr in rrs)
 
 
 def soa_only(rrs_diff):

@@ -37,6 +37,10 @@ static const char *zone_text =
 	"*.cnwild CNAME host\n"
 	"dn DNAME example.net.\n"
 	"dnin DNAME host.example.com.\n"
+	"signedcn CNAME host\n"
+	"signedcn RRSIG CNAME 13 3 3600 20300101000000 20200101000000 12345 example.com. "
+	"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==\n"
+	"signedcn NSEC sub.example.com. CNAME RRSIG NSEC\n"
 	"sub NS ns.sub\n"
 	"sub DS 12345 13 2 "
 	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
@@ -318,6 +322,30 @@ START_TEST(dname_cname_question_ends_at_synthesized)
 	r = ask("x.dnin.example.com.", LDNS_RR_TYPE_A);
 	ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
 	ck_assert_int_eq(ldns_pkt_ancount(r), 2);
+	ldns_pkt_free(r);
+}
+END_TEST
+
+/* RFC 4035 §2.5: a signed zone's alias holds its own RRSIG and NSEC; a
+ * question for them is answered there, any other type follows the CNAME. */
+START_TEST(dnssec_types_beside_cname_are_the_alias_own)
+{
+	ldns_pkt *r = ask("signedcn.example.com.", LDNS_RR_TYPE_RRSIG);
+	ck_assert_int_eq(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(ldns_pkt_ancount(r), 1);
+	ck_assert_int_eq(count_type(ldns_pkt_answer(r), LDNS_RR_TYPE_RRSIG), 1);
+	ldns_pkt_free(r);
+	r = ask("signedcn.example.com.", LDNS_RR_TYPE_NSEC);
+	ck_assert_int_eq(ldns_pkt_ancount(r), 1);
+	ck_assert(has_rr(ldns_pkt_answer(r), "signedcn.example.com. 3600 IN NSEC sub.example.com. CNAME RRSIG NSEC"));
+	ldns_pkt_free(r);
+	r = ask("signedcn.example.com.", LDNS_RR_TYPE_A);
+	ck_assert(has_rr(ldns_pkt_answer(r), "signedcn.example.com. 3600 IN CNAME host.example.com."));
+	ck_assert(has_rr(ldns_pkt_answer(r), "host.example.com. 3600 IN A 192.0.2.80"));
+	ldns_pkt_free(r);
+	/* An unsigned alias has none: the CNAME is followed (as NSD does). */
+	r = ask("www.example.com.", LDNS_RR_TYPE_RRSIG);
+	ck_assert(has_rr(ldns_pkt_answer(r), "www.example.com. 3600 IN CNAME host.example.com."));
 	ldns_pkt_free(r);
 }
 END_TEST
@@ -773,6 +801,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cname_out_of_zone_and_loops);
 	tcase_add_test(tc, dname_synthesizes_cname);
 	tcase_add_test(tc, dname_cname_question_ends_at_synthesized);
+	tcase_add_test(tc, dnssec_types_beside_cname_are_the_alias_own);
 	tcase_add_test(tc, referral_with_glue);
 	tcase_add_test(tc, ds_is_answered_by_the_parent);
 	tcase_add_test(tc, outside_every_zone_is_refused);
