@@ -4,7 +4,8 @@
 Each file in tests/data/dnsbl is imported with `mxdns bl import --format
 rbldnsd-TYPE` into one LMDB database (one list per zone) and served by
 mxdnsd, while rbldnsd serves the very same files. For listed, unlisted and
-excluded names of every format, the A and TXT answers (rcode and RDATA
+excluded names of every format, and 200 names per zone drawn around them
+with a fixed seed ($MXDIFF_SEED), the A and TXT answers (rcode and RDATA
 sets) must be the same.
 
 Where mxdnsd differs on purpose, this test checks our behaviour instead:
@@ -16,6 +17,7 @@ Where mxdnsd differs on purpose, this test checks our behaviour instead:
   - TTLs are not compared (mxdnsd takes them from its configuration).
 """
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -81,6 +83,28 @@ ZONES = {
 
 COMBINED = ["127.0.0.2", "127.0.0.10", "192.0.2.50", "127.0.2.10", "192.0.2.60",
             "127.0.9.12", "192.0.2.70"]
+
+
+def random_names(label, names, rnd, n):
+    """n names drawn around the zone's query names: addresses with random
+    low bits flipped (range edges, neighbours), nibble names with one nibble
+    changed, domains with a label added. Always the full length: names
+    above listings differ on purpose (RFC 8020, see above)."""
+    out = []
+    for _ in range(n):
+        base = rnd.choice(names)
+        labels = base.split(".")
+        if label.startswith("ip4") and len(labels) == 4 and base != "2.0.0.127":
+            v = int.from_bytes(bytes(int(x) for x in reversed(labels)), "big")
+            v ^= 1 << rnd.randrange(rnd.choice([8, 16, 24]))
+            out.append(rev4(".".join(str(b) for b in v.to_bytes(4, "big"))))
+        elif label.startswith("ip6") and len(labels) == 32:
+            i = rnd.randrange(32)
+            labels[i] = "%x" % rnd.randrange(16)
+            out.append(".".join(labels))
+        elif label in ("dnset", "generic"):
+            out.append(rnd.choice(["x", "mail", "a.b", "*"]) + "." + base)
+    return out
 
 
 def free_port():
@@ -182,6 +206,9 @@ def main():
 
         n = 0
         queries = [(f"{q}.{label}.bl.test", label) for label, (_, _, qs) in ZONES.items() for q in qs]
+        rnd = random.Random(int(os.environ.get("MXDIFF_SEED", "1")))
+        queries += [(f"{q}.{label}.bl.test", label) for label, (_, _, qs) in ZONES.items()
+                    for q in random_names(label, qs, rnd, 200)]
         for sub in ["", "proxies.", "relays.", "multihop."]:
             # 127.0.0.2 is not in the relays data: rbldnsd says NXDOMAIN,
             # mxdnsd answers the RFC 5782 test point (checked below)
