@@ -448,6 +448,8 @@ def classify(query, a, b):
     dnssec_cname = query.qtype in ("RRSIG", "NSEC") and \
         ((cname_only(a["answer"]) and not b["answer"]) or (cname_only(b["answer"]) and not a["answer"]))
     anyq = query.qtype == "ANY"
+    # flags an ANY answer may differ in besides TC: CD and, for QCLASS *, AA (above)
+    any_ignore = {"TC"} | ({"CD"} if query.cd else set()) | ({"AA"} if query.qclass == "ANY" else set())
     tc = "TC" in a["flags"].split() and "TC" in b["flags"].split()
     loop = re.match(r"(loop\d|self)\.", query.qname.lower()) is not None
     error = a["rcode"] == b["rcode"] and a["rcode"] in ("FORMERR", "NOTIMP", "REFUSED")
@@ -477,7 +479,7 @@ def classify(query, a, b):
         elif k == "edns" and a[k] is not None and b[k] is not None and a[k][0] == b[k][0]:
             rule = edns_rule(a[k], b[k], a["rcode"])
         elif anyq and k in ("answer", "authority", "additional", "flags") and \
-                a["rcode"] == b["rcode"] and flags_minus(a, b, {"TC", "CD"} if query.cd else {"TC"}):
+                a["rcode"] == b["rcode"] and flags_minus(a, b, any_ignore):
             rule = "any"
         elif tc and k in ("answer", "authority", "additional"):
             rule = "tc"
