@@ -27,7 +27,6 @@ struct pkt {
 	uint16_t count[3];
 	int tc;
 	uint16_t apex_pos; /* position of the zone apex inside the question */
-	int no_neg_soa;    /* a negative answer carries no SOA (not authoritative) */
 };
 
 enum { SEC_AN = 0, SEC_NS = 1, SEC_AR = 2 };
@@ -184,12 +183,6 @@ static void put_additional(struct pkt *p, const struct zone_rrset *rs, long rs_p
 	}
 }
 
-static void put_negative_soa(struct pkt *p, const struct zone *z)
-{
-	if (!p->no_neg_soa)
-		put_required(p, &z->soa_neg, p->apex_pos, SEC_NS);
-}
-
 /* The referral for a name at or below the cut: AA=0 unless the answer
  * section already holds authoritative data (a CNAME chain into the cut). */
 static void put_referral(struct pkt *p, const struct zone_node *cut, uint16_t cut_pos)
@@ -210,6 +203,14 @@ struct lookup {
 	int rcode;
 	int answered;              /* answer section has authoritative data */
 };
+
+/* RFC 2308 §3: the zone's SOA lets a negative answer be cached; only an
+ * authoritative one carries it (RFC 1034 §5.3.1: not under QCLASS *). */
+static void put_negative_soa(struct pkt *p, const struct lookup *l)
+{
+	if (l->aa)
+		put_required(p, &l->z->soa_neg, p->apex_pos, SEC_NS);
+}
 
 static int count_labels_between(const uint8_t *name, size_t len, size_t suffix_len)
 {
@@ -267,7 +268,7 @@ static int answer_node(struct pkt *p, struct lookup *l, const struct zone_node *
 	}
 	/* NODATA (RFC 2308 §2.2), also at an empty non-terminal and at a
 	 * wildcard without the type. */
-	put_negative_soa(p, l->z);
+	put_negative_soa(p, l);
 	return 0;
 }
 
@@ -387,7 +388,7 @@ static int answer_step(struct pkt *p, struct lookup *l)
 		return answer_node(p, l, ce->wild);
 	}
 	l->rcode = RCODE_NXDOMAIN;
-	put_negative_soa(p, z);
+	put_negative_soa(p, l);
 	return 0;
 }
 
@@ -415,11 +416,11 @@ static void answer_dnsbl(struct pkt *p, struct lookup *l, const struct query *q,
 	case DNSBL_LISTED:
 		break;
 	case DNSBL_NODATA:
-		put_negative_soa(p, z);
+		put_negative_soa(p, l);
 		return;
 	case DNSBL_NXDOMAIN:
 		l->rcode = RCODE_NXDOMAIN;
-		put_negative_soa(p, z);
+		put_negative_soa(p, l);
 		return;
 	case DNSBL_REFUSED:
 		l->aa = 0;
@@ -434,7 +435,7 @@ static void answer_dnsbl(struct pkt *p, struct lookup *l, const struct query *q,
 	ctx->dnsbl_hit = 1;
 	int want_a = q->qtype == RR_A || q->qtype == RR_ANY;
 	if (!want_a && !want_txt) {
-		put_negative_soa(p, z); /* listed, but no data of this type */
+		put_negative_soa(p, l); /* listed, but no data of this type */
 		return;
 	}
 	size_t need = (want_a ? (size_t)r.n_codes * 16 : 0) + (want_txt && r.txt_len ? 12u + r.txt_len : 0);
@@ -672,7 +673,6 @@ size_t answer_pre_build(struct answer_pre *a, const struct zonedb *db, struct an
 	l.qtype = q->qtype;
 	l.proto = ctx->proto;
 	l.aa = q->qclass != CLASS_ANY;
-	p.no_neg_soa = !l.aa;
 	l.rcode = RCODE_NOERROR;
 	l.answered = 0;
 	memcpy(l.name, q->lname, q->qname_len);

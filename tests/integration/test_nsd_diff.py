@@ -21,6 +21,7 @@ silently. Any other difference fails the test.
 """
 import argparse
 import os
+import random
 import re
 import socket
 import struct
@@ -205,7 +206,6 @@ def random_queries(n, seed):
     types, transports, EDNS sizes and options, and QCLASS *: what a
     hand-written corpus does not think of. Numbered from 100001 on, so a
     failure names its query; --random-only replays them alone."""
-    import random
     rnd = random.Random(seed)
     owners = set()
     for origin, path in ZONES:
