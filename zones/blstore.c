@@ -288,6 +288,92 @@ int blstore_keycmp(const MDB_val *a, const MDB_val *b)
 	return a->mv_size < b->mv_size ? -1 : a->mv_size > b->mv_size;
 }
 
+/* LMDB's page and node layout, its on-disk format since 0.9 (MDB_page,
+ * MDB_node): a page begins with its number (8 bytes), its flags at byte
+ * 10 and the bounds of its free space, between the node offsets and the
+ * nodes, at 12 and 14. A node's key follows an 8-byte header whose first
+ * six bytes, on a branch page, are the child's page number. */
+enum {
+	MDBPAGE_SIZE = 4096,
+	MDBPAGE_FLAGS = 10,
+	MDBPAGE_LOWER = 12,
+	MDBPAGE_UPPER = 14,
+	MDBPAGE_BRANCH = 0x01,
+	MDBPAGE_LEAF = 0x02,
+	MDBNODE_HDR = 8,
+};
+
+static uint16_t load16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/* The leaf page a reader's search last entered, per thread. */
+static __thread const uint8_t *leaf_seen;
+
+/* always_inline, like prefetch_child: GCC deems a function of loads and
+ * prefetches alone pure, and drops the call to it. */
+static inline __attribute__((always_inline)) void prefetch_leaf(const uint8_t *page)
+{
+	unsigned lower = load16(page + MDBPAGE_LOWER), upper = load16(page + MDBPAGE_UPPER);
+	if (lower > upper || upper > MDBPAGE_SIZE)
+		return;
+	for (unsigned o = 64; o < lower; o += 64)
+		__builtin_prefetch(page + o);
+	for (unsigned o = upper & ~63u; o < MDBPAGE_SIZE; o += 64)
+		__builtin_prefetch(page + o);
+}
+
+/* The first lines (header, node offsets) of the child of the branch node
+ * whose key is at key. Pages are numbered in map order, so the child lies
+ * (child - self) pages from this one; computed in integers, since a page
+ * number that is not one makes a wild address, which a prefetch ignores. */
+static inline __attribute__((always_inline)) void prefetch_child(const uint8_t *page, const uint8_t *key)
+{
+	const uint8_t *node = key - MDBNODE_HDR;
+	uint64_t self, child = load16(node) | (uint64_t)load16(node + 2) << 16 |
+			       (uint64_t)load16(node + 4) << 32;
+	memcpy(&self, page, 8);
+	uintptr_t at = (uintptr_t)page + (uintptr_t)((child - self) * MDBPAGE_SIZE);
+	for (int line = 0; line < 3; line++)
+		__builtin_prefetch((const void *)(at + 64 * (uintptr_t)line));
+}
+
+/* The comparator of a read-only environment: blstore_keycmp, and
+ * prefetches ahead of LMDB's descent. DNSBL traffic has no locality: a
+ * lookup lands on a leaf page no recent lookup touched, where the binary
+ * search makes some eight dependent loads of different lines, each a
+ * cache miss. So the first comparison on a leaf page prefetches the whole
+ * page, and fetched together the lines cost about one miss. And on a
+ * branch page, every node the key is not below may be the one LMDB
+ * descends through (the last such is), so its child's first lines are
+ * fetched while the search goes on. On the bench's 1M list, a loop of
+ * lookups went from 0.80 to 0.57 us per lookup (0.95 to 0.71 with a
+ * system call, which flushes the TLB, every 16 lookups); the leaf
+ * prefetch is most of it. Branch pages are few and stay cached:
+ * prefetching them whole cost more than it saved.
+ *
+ * Only in a read-only environment of 4 KiB pages, where every key LMDB
+ * compares with (b) lies on a page of the map: a writer's dirty pages are
+ * malloc'd and not page-aligned. The header loads are on b's own page; a
+ * prefetch never faults. */
+static int keycmp_reader(const MDB_val *a, const MDB_val *b)
+{
+	const uint8_t *key = b->mv_data;
+	const uint8_t *page = (const uint8_t *)((uintptr_t)key & ~(uintptr_t)(MDBPAGE_SIZE - 1));
+	unsigned flags = load16(page + MDBPAGE_FLAGS);
+	if ((flags & MDBPAGE_LEAF) && page != leaf_seen) {
+		leaf_seen = page;
+		prefetch_leaf(page);
+	}
+	int rc = blstore_keycmp(a, b);
+	if ((flags & MDBPAGE_BRANCH) && rc >= 0)
+		prefetch_child(page, key);
+	return rc;
+}
+
 static int put_schema(MDB_txn *txn, const struct blstore *s, uint32_t ver)
 {
 	uint8_t buf[4];
@@ -476,8 +562,12 @@ static int open_dbs(struct blstore *s, int rdonly, char *err, size_t errlen)
 {
 	MDB_txn *txn = NULL;
 	unsigned int dflags = rdonly ? 0 : MDB_CREATE;
-	int rc, mrc;
+	MDB_stat st;
+	int rc, mrc, prefetching;
 
+	if ((mrc = mdb_env_stat(s->env, &st)) != 0)
+		goto mdb_fail;
+	prefetching = rdonly && st.ms_psize == MDBPAGE_SIZE;
 	if ((mrc = mdb_txn_begin(s->env, NULL, rdonly ? MDB_RDONLY : 0, &txn)) != 0)
 		goto mdb_fail;
 	if ((mrc = mdb_dbi_open(txn, "meta", dflags, &s->meta)) != 0) {
@@ -492,7 +582,7 @@ static int open_dbs(struct blstore *s, int rdonly, char *err, size_t errlen)
 	if ((rc = check_schema(s, txn, !rdonly, err, errlen)) != 0)
 		goto fail;
 	if ((mrc = mdb_dbi_open(txn, "entries", dflags, &s->entries)) != 0 ||
-	    (mrc = mdb_set_compare(txn, s->entries, blstore_keycmp)) != 0)
+	    (mrc = mdb_set_compare(txn, s->entries, prefetching ? keycmp_reader : blstore_keycmp)) != 0)
 		goto mdb_fail;
 	if (s->schema == 1 && !rdonly && (rc = upgrade_1_to_2(s, txn, err, errlen)) != 0)
 		goto fail;

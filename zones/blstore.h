@@ -246,8 +246,9 @@ int blstore_write(struct blstore *s, int (*fn)(MDB_txn *txn, void *arg), void *a
  * the shorter key first), so every tool (mdb_dump, mdb_stat, older mxdns)
  * agrees on it, computed 8 bytes at a time without a call to memcmp: a
  * lookup makes some twenty comparisons (root, branch and leaf pages).
- * blstore_open installs it; anything opening the entries DBI itself
- * may, but need not. */
+ * blstore_open installs it, for a read-only environment with prefetches
+ * of the pages LMDB's descent is about to read; anything opening the
+ * entries DBI itself may, but need not. */
 int blstore_keycmp(const MDB_val *a, const MDB_val *b);
 
 /* Maps an LMDB return code to ours (MDB_NOTFOUND -> MX_ENOTFOUND, others
