@@ -5,6 +5,7 @@
 #ifndef MXDNS_ANSWER_H
 #define MXDNS_ANSWER_H
 
+#include "dnsbl.h"
 #include "query.h"
 
 #include <stddef.h>
@@ -62,6 +63,8 @@ struct answer_pre {
 	const struct zone_node *node;  /* its candidate node */
 	uint32_t hash;
 	uint8_t step;                  /* prefetch steps done */
+	uint8_t n_warm;                /* a DNSBL name: addresses for the next step */
+	const void *warm[DNSBL_WARM_MAX];
 };
 
 #define ANSWER_PREFETCH_STEPS 4

@@ -508,22 +508,24 @@ static int filt_maybe(const struct rslot *s, struct filtcache *f, const uint8_t 
 	return blfilt_test(f->chunk[o], a4);
 }
 
-void dnsbl_prefetch(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
-		    size_t rel_len, int rel_labels)
+size_t dnsbl_warm_addrs(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
+			size_t rel_len, int rel_labels, const void *at[DNSBL_WARM_MAX])
 {
 	uint8_t a4[4];
+	size_t n = 0;
 	if (rel_labels != 4 || rel_len > NAME_MAXLEN - 1 || blkey_parse_ip4(rel, rel_len, 4, a4) != 4)
-		return;
+		return 0;
 	/* Only a live snapshot: beginning one is the lookup's work. */
 	const struct rslot *s = &r->s[bz->env->slot];
 	if (!s->active || s->env != bz->env)
-		return;
-	for (size_t i = 0; i < bz->n_lists; i++) {
+		return 0;
+	for (size_t i = 0; i < bz->n_lists && n < DNSBL_WARM_MAX; i++) {
 		const struct listinfo *li = list_info_cached(s, bz->ids[i]);
 		const struct filtcache *f = li ? li->fc : NULL;
 		if (f && f->tag[a4[0]] == s->txnid && f->chunk[a4[0]])
-			__builtin_prefetch(blfilt_byte(f->chunk[a4[0]], a4));
+			at[n++] = blfilt_byte(f->chunk[a4[0]], a4);
 	}
+	return n;
 }
 
 static int net_match(const struct config_net *n, int family, const uint8_t *a)

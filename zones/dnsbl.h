@@ -61,11 +61,16 @@ void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const ui
 		  size_t rel_len, int rel_labels, const struct sockaddr *client, uint64_t now,
 		  int want_txt, struct dnsbl_answer *out);
 
-/* Warms the cache for a dnsbl_lookup of the same name that comes soon
- * (answer.h: a batch's misses overlap): the /24 filter bit of an IPv4
- * name, when the worker's snapshot already holds its chunk. Changes no
- * answer; does nothing for other names. */
-void dnsbl_prefetch(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
-		    size_t rel_len, int rel_labels);
+#define DNSBL_WARM_MAX 4
+
+/* Where a dnsbl_lookup of the same name that comes soon reads first, for
+ * the caller to prefetch (answer.h: a batch's misses overlap): the byte
+ * holding an IPv4 name's /24 filter bit in each of the zone's first
+ * DNSBL_WARM_MAX lists whose chunk the worker's snapshot already holds.
+ * Fills at[] and returns how many; 0 for other names. The addresses are
+ * in the snapshot's map: a prefetch of one after the snapshot moved on
+ * only warms the wrong line. */
+size_t dnsbl_warm_addrs(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
+			size_t rel_len, int rel_labels, const void *at[DNSBL_WARM_MAX]);
 
 #endif
