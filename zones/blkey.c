@@ -76,18 +76,28 @@ int blkey_domain(uint8_t *out, uint32_t list, const uint8_t *wire, int kind)
 	return (int)o;
 }
 
-/* One decimal octet label: 1..3 digits, <= 255, no leading zero. */
+/* One decimal octet label: 1..3 digits, <= 255, no leading zero. Every
+ * DNSBL query's name goes through here, so the digits are checked as
+ * unsigned differences, without a loop. */
 static int octet(const uint8_t *l)
 {
-	int len = l[0], v = 0;
-	if (len < 1 || len > 3 || (len > 1 && l[1] == '0'))
-		return -1;
-	for (int i = 1; i <= len; i++) {
-		if (l[i] < '0' || l[i] > '9')
-			return -1;
-		v = v * 10 + (l[i] - '0');
+	unsigned a, b, c, v;
+	switch (l[0]) {
+	case 1:
+		a = l[1] - (unsigned)'0';
+		return a <= 9 ? (int)a : -1;
+	case 2:
+		a = l[1] - (unsigned)'0';
+		b = l[2] - (unsigned)'0';
+		return a - 1 <= 8 && b <= 9 ? (int)(a * 10 + b) : -1;
+	case 3:
+		a = l[1] - (unsigned)'0';
+		b = l[2] - (unsigned)'0';
+		c = l[3] - (unsigned)'0';
+		v = a * 100 + b * 10 + c;
+		return a - 1 <= 8 && b <= 9 && c <= 9 && v <= 255 ? (int)v : -1;
 	}
-	return v > 255 ? -1 : v;
+	return -1;
 }
 
 int blkey_parse_ip4(const uint8_t *rel, size_t rel_len, int n, uint8_t addr[4])
@@ -99,7 +109,7 @@ int blkey_parse_ip4(const uint8_t *rel, size_t rel_len, int n, uint8_t addr[4])
 	/* RFC 5782 §2.1: the octets in reverse order, so the first label is
 	 * the last octet present. */
 	for (int i = n - 1; i >= 0; i--) {
-		if (p >= rel_len)
+		if (p >= rel_len || p + 1 + rel[p] > rel_len)
 			return -1;
 		int v = octet(rel + p);
 		if (v < 0)

@@ -43,6 +43,52 @@ START_TEST(ip4_names)
 }
 END_TEST
 
+/* Every label of one to three characters from digits and their
+ * neighbours in ASCII, as the first octet label: accepted exactly when it
+ * is a decimal number up to 255 without a leading zero. */
+START_TEST(ip4_octet_labels)
+{
+	static const char chars[] = "0123456789/:a";
+	const int nc = (int)sizeof(chars) - 1;
+	for (int len = 1; len <= 3; len++) {
+		int total = 1;
+		for (int i = 0; i < len; i++)
+			total *= nc;
+		for (int k = 0; k < total; k++) {
+			uint8_t rel[16], a[4];
+			char lab[4];
+			int x = k, want = 0, ok = 1;
+			for (int i = 0; i < len; i++, x /= nc)
+				lab[i] = chars[x % nc];
+			lab[len] = 0;
+			for (int i = 0; i < len; i++) {
+				if (lab[i] < '0' || lab[i] > '9')
+					ok = 0;
+				want = want * 10 + (lab[i] - '0');
+			}
+			if (len > 1 && lab[0] == '0')
+				ok = 0;
+			ok = ok && want <= 255;
+			/* the label, then 2.0.10 */
+			rel[0] = (uint8_t)len;
+			memcpy(rel + 1, lab, (size_t)len);
+			memcpy(rel + 1 + len, "\0012\0010\00210", 7);
+			int got = blkey_parse_ip4(rel, (size_t)len + 8, 4, a);
+			if (ok) {
+				ck_assert_msg(got == 4, "%s refused", lab);
+				ck_assert_msg(a[3] == want && a[2] == 2 && a[1] == 0 && a[0] == 10,
+					      "%s parsed wrong", lab);
+			} else {
+				ck_assert_msg(got < 0, "%s accepted", lab);
+			}
+		}
+	}
+	/* A label running past the name's end. */
+	uint8_t cut[4] = {3, '1', '2'}, a[4];
+	ck_assert_int_lt(blkey_parse_ip4(cut, 3, 1, a), 0);
+}
+END_TEST
+
 START_TEST(ip6_names)
 {
 	uint8_t rel[256], a[16];
@@ -170,6 +216,7 @@ int main(void)
 	Suite *s = suite_create("blkey");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, ip4_names);
+	tcase_add_test(tc, ip4_octet_labels);
 	tcase_add_test(tc, ip6_names);
 	tcase_add_test(tc, entries_both_ways);
 	tcase_add_test(tc, key_order);
