@@ -560,6 +560,34 @@ def table(groups):
     return "\n".join(lines)
 
 
+def user_ratios(groups):
+    """mxdnsd's user time per answer against each peer's, two more ways
+    than the table's ratio of medians: the median of the per-round ratios
+    (a round runs the servers back to back, so host drift cancels) and the
+    ratio of the user time pooled over all rounds (the most ticks). The
+    user/system split is tick-sampled, the noisiest figure on a guest
+    without hardware counters (docs/PERFORMANCE.md)."""
+    def pooled(v):
+        n = sum(s["completed"] for s in v)
+        return sum(s["srv_user_s"] for s in v) / n if n else 0.0
+
+    lines = []
+    for (label, mode), per in groups.items():
+        mx = per.get("mxdnsd")
+        for peer in ("NSD", "Knot", "rbldnsd"):
+            ps = per.get(peer)
+            if not mx or not ps:
+                continue
+            rounds = [m["user_us"] / p["user_us"] for m, p in zip(mx, ps) if p["user_us"] > 0]
+            if not rounds or not pooled(ps):
+                continue
+            lines.append("user us/ans, mxdnsd/%s, %s %s: ratio of medians %.2f, median of %d "
+                         "per-round ratios %.2f, pooled %.2f" %
+                         (peer, label, mode, median_of(mx, "user_us") / median_of(ps, "user_us"),
+                          len(rounds), statistics.median(rounds), pooled(mx) / pooled(ps)))
+    return "\n".join(lines)
+
+
 def load_dataset(kind, d, a, work):
     ds = {"kind": kind, "dir": d, "queries": os.path.join(d, "queries.txt")}
     with open(os.path.join(d, "probe.txt")) as f:
@@ -670,6 +698,9 @@ def main():
     print("%d x %s, %s; %d round(s) x %gs, medians; load average at start %s, at end %s\n"
           % (os.cpu_count(), model, os.uname().release, a.rounds, a.duration, load0, load1))
     print(table(groups))
+    ratios = user_ratios(groups)
+    if ratios:
+        print("\n" + ratios)
     return 0
 
 
