@@ -303,6 +303,8 @@ enum {
 	MDBNODE_HDR = 8,
 };
 
+/* A 16-bit field of LMDB's page format: the machine's byte order, not
+ * the network's (query.c's get16). */
 static uint16_t load16(const uint8_t *p)
 {
 	uint16_t v;

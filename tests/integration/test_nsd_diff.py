@@ -443,13 +443,14 @@ def classify(query, a, b):
             fail.append(("response", "%s | %s" % (brief(a), brief(b))))
         return fail, allow
     chaos = query.qclass == "CH"
-    classany = query.qclass == "ANY" and a["rcode"] == b["rcode"] and \
-        flags_minus(a, b, {"AA", "CD"} if query.cd else {"AA"})
+    cd = {"CD"} if query.cd else set()  # a flag the "cd" rule allows to differ
+    classany = query.qclass == "ANY" and a["rcode"] == b["rcode"] and flags_minus(a, b, {"AA"} | cd)
     dnssec_cname = query.qtype in ("RRSIG", "NSEC") and \
-        ((cname_only(a["answer"]) and not b["answer"]) or (cname_only(b["answer"]) and not a["answer"]))
+        ((only_type(a["answer"], "CNAME") and not b["answer"]) or
+         (only_type(b["answer"], "CNAME") and not a["answer"]))
     anyq = query.qtype == "ANY"
     # flags an ANY answer may differ in besides TC: CD and, for QCLASS *, AA (above)
-    any_ignore = {"TC"} | ({"CD"} if query.cd else set()) | ({"AA"} if query.qclass == "ANY" else set())
+    any_ignore = {"TC"} | cd | ({"AA"} if query.qclass == "ANY" else set())
     tc = "TC" in a["flags"].split() and "TC" in b["flags"].split()
     loop = re.match(r"(loop\d|self)\.", query.qname.lower()) is not None
     error = a["rcode"] == b["rcode"] and a["rcode"] in ("FORMERR", "NOTIMP", "REFUSED")
@@ -464,7 +465,7 @@ def classify(query, a, b):
             rule = "chaos"
         elif k == "payload":
             rule = "payload"
-        elif classany and (k == "flags" or (k == "authority" and soa_only(a[k] ^ b[k]))):
+        elif classany and (k == "flags" or (k == "authority" and only_type(a[k] ^ b[k], "SOA"))):
             rule = "class-any"
         elif dnssec_cname and k in ("rcode", "flags", "answer", "authority", "additional", "owner_case"):
             rule = "dnssec-at-cname"
@@ -544,14 +545,9 @@ def flags_minus(a, b, ignore):
     return set(a["flags"].split()) - ignore == set(b["flags"].split()) - ignore
 
 
-def cname_only(rrs):
-    """True for a non-empty answer section that holds only CNAMEs."""
-    return bool(rrs) and all(rr.type == "CNAME" for rr in rrs)
-
-
-def soa_only(rrs_diff):
-    """True when the RRs in which two authority sections differ are all SOAs."""
-    return bool(rrs_diff) and all(rr.type == "SOA" for rr in rrs_diff)
+def only_type(rrs, rrtype):
+    """True for a non-empty set of RRs that are all of rrtype."""
+    return bool(rrs) and all(rr.type == rrtype for rr in rrs)
 
 
 def apex_ns_only(rrs_diff):
