@@ -178,12 +178,22 @@ def case_many_idle(d, qfile):
         # machine busy with other work (a loaded CI box, a sanitizer build
         # beside other jobs) they are reported, not asserted; the
         # connection-limit and still-served checks around them always are.
+        # Each round's run with the connections is judged against the run
+        # without them just before it, and only a change in every round
+        # fails: a cost the connections add shows each time, while the
+        # host's drift (a third between runs on our CI guests) hits one.
+        cpu_rise = [w[1] / o[1] for o, w in zip(without, with_)]
+        rate_kept = [w[0] / o[0] for o, w in zip(without, with_)]
+        print("per round, CPU per answer with/without: %s; rate with/without: %s"
+              % (["%.2f" % x for x in cpu_rise], ["%.2f" % x for x in rate_kept]))
         if load < os.cpu_count():
-            check(cpu1 <= 1.2 * cpu0,
-                  "CPU per UDP answer rose by %.0f%% with idle TCP connections" % (100 * (cpu1 - cpu0) / cpu0))
+            check(min(cpu_rise) <= 1.2,
+                  "CPU per UDP answer rose by %.0f%% or more in every round with idle TCP "
+                  "connections" % (100 * (min(cpu_rise) - 1)))
             # The rate (faster with them is noise either way).
-            check(during >= 0.8 * before,
-                  "UDP rate fell by %.0f%% with idle TCP connections" % (100 * (before - during) / before))
+            check(max(rate_kept) >= 0.8,
+                  "UDP rate fell by %.0f%% or more in every round with idle TCP connections"
+                  % (100 * (1 - max(rate_kept))))
         else:
             print("load %.1f >= %d CPUs: the CPU and qps comparisons are reported, not asserted"
                   % (load, os.cpu_count()))
