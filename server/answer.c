@@ -403,15 +403,12 @@ static void answer_auth(struct pkt *p, struct lookup *l)
 
 /* RFC 5782 answers from the listing database. */
 static void answer_dnsbl(struct pkt *p, struct lookup *l, const struct query *q,
-			 struct answer_ctx *ctx)
+			 const struct dnsbl_name *nm, struct answer_ctx *ctx)
 {
-	const struct zone *z = l->z;
 	struct dnsbl_answer r;
-	size_t rel_len = q->qname_len - z->apex_len;
 	int want_txt = q->qtype == RR_TXT || q->qtype == RR_ANY;
 
-	dnsbl_lookup(z->bl, ctx->bl, q->lname, rel_len, q->n_labels - z->apex_labels, ctx->client,
-		     ctx->now, want_txt, &r);
+	dnsbl_lookup(l->z->bl, ctx->bl, nm, ctx->client, ctx->now, want_txt, &r);
 	switch (r.status) {
 	case DNSBL_LISTED:
 		break;
@@ -563,6 +560,9 @@ void answer_pre_parse(struct answer_pre *a, const uint8_t *qbuf, size_t qlen, co
 	a->n_warm = 0;
 	if (a->rc == 0 && (q->qclass == CLASS_IN || q->qclass == CLASS_ANY) && db)
 		a->z = zonedb_find(db, q->lname, q->qname_len, q->label_off, q->n_labels);
+	if (a->z && a->z->bl && q->qname_len > a->z->apex_len)
+		dnsbl_name_set(&a->bn, q->lname, q->qname_len - a->z->apex_len,
+			       q->n_labels - a->z->apex_labels);
 }
 
 void answer_prefetch(struct answer_pre *a, struct dnsbl_readers *bl)
@@ -575,9 +575,7 @@ void answer_prefetch(struct answer_pre *a, struct dnsbl_readers *bl)
 		 * batch is then a short loop, and the batch's misses are all
 		 * in flight at once rather than a few at a time. */
 		if (a->step == 0 && bl && a->q.qname_len > z->apex_len)
-			a->n_warm = (uint8_t)dnsbl_warm_addrs(z->bl, bl, a->q.lname,
-							      a->q.qname_len - z->apex_len,
-							      a->q.n_labels - z->apex_labels, a->warm);
+			a->n_warm = (uint8_t)dnsbl_warm_addrs(z->bl, bl, &a->bn, a->warm);
 		else if (a->step == 1)
 			for (int i = 0; i < a->n_warm; i++)
 				__builtin_prefetch(a->warm[i]);
@@ -686,9 +684,14 @@ size_t answer_pre_build(struct answer_pre *a, const struct zonedb *db, struct an
 	l.answered = 0;
 	memcpy(l.name, q->lname, q->qname_len);
 	p.apex_pos = (uint16_t)(12 + q->qname_len - z->apex_len);
-	if (z->bl && q->qname_len > z->apex_len)
-		answer_dnsbl(&p, &l, q, ctx);
-	else
+	if (z->bl && q->qname_len > z->apex_len) {
+		/* DS may have moved the question to the parent zone. */
+		struct dnsbl_name other;
+		if (z != a->z)
+			dnsbl_name_set(&other, q->lname, q->qname_len - z->apex_len,
+				       q->n_labels - z->apex_labels);
+		answer_dnsbl(&p, &l, q, z == a->z ? &a->bn : &other, ctx);
+	} else
 		answer_auth(&p, &l);
 	return finish(&p, q, ctx, l.rcode, l.aa, opts);
 }

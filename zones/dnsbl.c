@@ -508,12 +508,22 @@ static int filt_maybe(const struct rslot *s, struct filtcache *f, const uint8_t 
 	return blfilt_test(f->chunk[o], a4);
 }
 
-size_t dnsbl_warm_addrs(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
-			size_t rel_len, int rel_labels, const void *at[DNSBL_WARM_MAX])
+void dnsbl_name_set(struct dnsbl_name *n, const uint8_t *rel, size_t len, int labels)
 {
-	uint8_t a4[4];
+	n->rel = rel;
+	n->len = len;
+	n->labels = labels;
+	n->n4 = -1;
+	if (labels <= 4 && len > 0 && len <= NAME_MAXLEN - 1)
+		n->n4 = blkey_parse_ip4(rel, len, labels, n->a4);
+}
+
+size_t dnsbl_warm_addrs(const struct dnsbl_zone *bz, struct dnsbl_readers *r,
+			const struct dnsbl_name *nm, const void *at[DNSBL_WARM_MAX])
+{
+	const uint8_t *a4 = nm->a4;
 	size_t n = 0;
-	if (rel_labels != 4 || rel_len > NAME_MAXLEN - 1 || blkey_parse_ip4(rel, rel_len, 4, a4) != 4)
+	if (nm->n4 != 4)
 		return 0;
 	/* Only a live snapshot: beginning one is the lookup's work. */
 	const struct rslot *s = &r->s[bz->env->slot];
@@ -644,13 +654,14 @@ static void subject(int kind, const uint8_t *a4, const uint8_t *a6, const struct
 		memmove(subj, subj + 2, strlen(subj + 2) + 1);
 }
 
-void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
-		  size_t rel_len, int rel_labels, const struct sockaddr *client, uint64_t now,
-		  int want_txt, struct dnsbl_answer *out)
+void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const struct dnsbl_name *nm,
+		  const struct sockaddr *client, uint64_t now, int want_txt, struct dnsbl_answer *out)
 {
-	uint8_t a4[4], a6[16], wire[NAME_MAXLEN + 1];
+	const uint8_t *rel = nm->rel, *a4 = nm->a4;
+	size_t rel_len = nm->len;
+	int rel_labels = nm->labels, n4 = nm->n4, n6 = -1, force = 0;
+	uint8_t a6[16], wire[NAME_MAXLEN + 1];
 	char subj[NAME_MAXLEN * 4 + 1];
-	int n4 = -1, n6 = -1, force = 0;
 
 	out->status = DNSBL_NXDOMAIN;
 	out->n_codes = 0;
@@ -680,8 +691,6 @@ void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const ui
 		out->status = rel_len == 0 ? DNSBL_NODATA : DNSBL_NXDOMAIN;
 		return;
 	}
-	if (rel_labels <= 4)
-		n4 = blkey_parse_ip4(rel, rel_len, rel_labels, a4);
 	if (rel_labels <= 32)
 		n6 = blkey_parse_ip6(rel, rel_len, rel_labels, a6);
 

@@ -52,14 +52,24 @@ void dnsbl_readers_refresh(struct dnsbl_readers *r, uint64_t now_ms);
 /* Ends the read transactions (call when the worker goes idle). */
 void dnsbl_readers_reset(struct dnsbl_readers *r);
 
-/* rel: the lowercased wire labels of the query name below the apex (no
- * root label), rel_len bytes, rel_labels labels; rel_len 0 is the apex.
- * want_txt: fill txt (TXT or ANY queries). now: Unix seconds, for expiry.
+/* The query name below a DNSBL zone's apex, its IPv4 reading parsed once
+ * for both the batch's warm-up and the lookup. */
+struct dnsbl_name {
+	const uint8_t *rel; /* borrowed: the lowercased wire labels (no root
+			     * label); len 0 is the apex */
+	size_t len;
+	int labels;
+	int n4;             /* blkey_parse_ip4's result: 4 for a whole address */
+	uint8_t a4[4];
+};
+
+void dnsbl_name_set(struct dnsbl_name *n, const uint8_t *rel, size_t len, int labels);
+
+/* want_txt: fill txt (TXT or ANY queries). now: Unix seconds, for expiry.
  * Never allocates (except the first read transaction a worker opens on a
  * database). */
-void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
-		  size_t rel_len, int rel_labels, const struct sockaddr *client, uint64_t now,
-		  int want_txt, struct dnsbl_answer *out);
+void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const struct dnsbl_name *nm,
+		  const struct sockaddr *client, uint64_t now, int want_txt, struct dnsbl_answer *out);
 
 #define DNSBL_WARM_MAX 4
 
@@ -70,7 +80,7 @@ void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const ui
  * Fills at[] and returns how many; 0 for other names. The addresses are
  * in the snapshot's map: a prefetch of one after the snapshot moved on
  * only warms the wrong line. */
-size_t dnsbl_warm_addrs(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const uint8_t *rel,
-			size_t rel_len, int rel_labels, const void *at[DNSBL_WARM_MAX]);
+size_t dnsbl_warm_addrs(const struct dnsbl_zone *bz, struct dnsbl_readers *r,
+			const struct dnsbl_name *nm, const void *at[DNSBL_WARM_MAX]);
 
 #endif

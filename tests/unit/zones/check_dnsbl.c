@@ -106,7 +106,9 @@ static enum dnsbl_status look(struct zone *z, struct dnsbl_readers *r, const cha
 	}
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	inet_pton(AF_INET, client ? client : "192.0.2.200", &sin.sin_addr);
-	dnsbl_lookup(z->bl, r, w, len, labels, (struct sockaddr *)&sin, now, txt, &ans);
+	struct dnsbl_name nm;
+	dnsbl_name_set(&nm, w, len, labels);
+	dnsbl_lookup(z->bl, r, &nm, (struct sockaddr *)&sin, now, txt, &ans);
 	return ans.status;
 }
 
