@@ -81,6 +81,8 @@ ZONES = {
     "generic": ("generic", "generic.txt", ["www", "info", "nothing"]),
 }
 
+CHILDREN = ["child.wild.example.dnset.bl.test.", "child.unlisted.example.dnset.bl.test."]
+
 COMBINED = ["127.0.0.2", "127.0.0.10", "192.0.2.50", "127.0.2.10", "192.0.2.60",
             "127.0.9.12", "192.0.2.70"]
 
@@ -185,6 +187,16 @@ def main():
             dnsbl_args += ["--dnsbl", f"{sub}combined.bl.test:{db}"]
         rbl_args.append("combined.bl.test:combined:combined.txt")
 
+        # Two zones delegated below the dnset DNSBL zone, for the DS checks
+        # below; no compared query reaches into them.
+        for child in CHILDREN:
+            path = os.path.join(tmp, child + "zone")
+            with open(path, "w") as f:
+                f.write(f"$ORIGIN {child}\n$TTL 300\n"
+                        "@ SOA ns1.example. hostmaster.example. 1 3600 600 86400 300\n"
+                        "@ NS ns1.example.\n@ A 192.0.2.1\n")
+            dnsbl_args += ["--zone", f"{child}:{path}"]
+
         p_mx, p_rb = free_port(), free_port()
         mx = subprocess.Popen([MXDNSD, "--listen", f"127.0.0.1@{p_mx}"] + dnsbl_args,
                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "mx.log"), "w"))
@@ -247,6 +259,18 @@ def main():
         r = ask(p_mx, "1.2.0.192.ip4set.bl.test", "A", tcp=True)
         if summary(r, "A") != ("NOERROR", ["127.0.0.2"]) or not (r.flags & dns.flags.AA):
             failures.append(f"TCP answer wrong: {r}")
+        # DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): the
+        # DNSBL parent answers it, about the child's name. One child is
+        # listed there (the *.wild.example wildcard), so the name exists
+        # and has no DS; the other is not, so the parent says NXDOMAIN.
+        listed_child, unlisted_child = CHILDREN
+        for child, want in ((listed_child, dns.rcode.NOERROR), (unlisted_child, dns.rcode.NXDOMAIN)):
+            r = ask(p_mx, child, "DS")
+            soa = [rs for rs in r.authority if rs.rdtype == dns.rdatatype.SOA]
+            if r.rcode() != want or r.answer or not soa or str(soa[0].name) != "dnset.bl.test.":
+                failures.append(f"DS {child}: want {dns.rcode.to_text(want)} from dnset.bl.test: {r}")
+            if summary(ask(p_mx, child, "A"), "A") != ("NOERROR", ["192.0.2.1"]):
+                failures.append(f"A {child}: the child zone must answer")
         r = ask(p_mx, "1.2.0.192.IP4SET.bl.test", "A")
         if str(r.answer[0].name) != "1.2.0.192.IP4SET.bl.test.":
             failures.append("qname case not preserved")
