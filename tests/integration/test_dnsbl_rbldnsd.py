@@ -187,8 +187,8 @@ def main():
             dnsbl_args += ["--dnsbl", f"{sub}combined.bl.test:{db}"]
         rbl_args.append("combined.bl.test:combined:combined.txt")
 
-        # Two zones delegated below the dnset DNSBL zone, for the DS checks
-        # below; no compared query reaches into them.
+        # Two zones served below the dnset DNSBL zone (which has no NS for
+        # them), for the DS checks below; no compared query reaches into them.
         for child in CHILDREN:
             path = os.path.join(tmp, child + "zone")
             with open(path, "w") as f:
