@@ -685,12 +685,10 @@ size_t answer_pre_build(struct answer_pre *a, const struct zonedb *db, struct an
 	memcpy(l.name, q->lname, q->qname_len);
 	p.apex_pos = (uint16_t)(12 + q->qname_len - z->apex_len);
 	if (z->bl && q->qname_len > z->apex_len) {
-		/* DS may have moved the question to the parent zone. */
-		struct dnsbl_name other;
-		if (z != a->z)
-			dnsbl_name_set(&other, q->lname, q->qname_len - z->apex_len,
+		if (z != a->z) /* DS moved the question to this parent zone */
+			dnsbl_name_set(&a->bn, q->lname, q->qname_len - z->apex_len,
 				       q->n_labels - z->apex_labels);
-		answer_dnsbl(&p, &l, q, z == a->z ? &a->bn : &other, ctx);
+		answer_dnsbl(&p, &l, q, &a->bn, ctx);
 	} else
 		answer_auth(&p, &l);
 	return finish(&p, q, ctx, l.rcode, l.aa, opts);
