@@ -52,34 +52,66 @@ static void be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* Whether every code is 127.0.0.d, the form a version 2 value holds in
+ * one byte: almost every list's. */
+static int codes_low(const struct blval *v)
+{
+	for (int i = 0; i < v->n_codes; i++)
+		if (v->codes[i][0] != 127 || v->codes[i][1] != 0 || v->codes[i][2] != 0)
+			return 0;
+	return v->n_codes > 0;
+}
+
+static void put_time(uint8_t *p, uint64_t t, size_t width)
+{
+	if (width == 8)
+		be64(p, t);
+	else
+		be32(p, (uint32_t)t);
+}
+
 int blval_encode(const struct blval *v, uint8_t *out, size_t cap)
 {
-	size_t need = 3 + (size_t)v->n_codes * 4 + 8 + 2 + v->reason_len;
-	if (v->flags & BLVAL_EXPIRES)
-		need += 8;
-	if (v->flags & BLVAL_SOURCE)
-		need += 1 + (size_t)v->source_len;
+	uint8_t flags = v->flags & (uint8_t)~(BLVAL_LOW_CODES | BLVAL_TIME64);
+	int expires = flags & BLVAL_EXPIRES, source = flags & BLVAL_SOURCE;
+	int rref = flags & BLVAL_REASON_REF, sref = flags & BLVAL_SOURCE_REF;
+
+	if ((rref && v->reason_len != BLVAL_REF_LEN) ||
+	    (sref && (!source || v->source_len != BLVAL_REF_LEN)))
+		return MX_EMALFORMED;
+	if (codes_low(v))
+		flags |= BLVAL_LOW_CODES;
+	if (v->listed_at > UINT32_MAX || (expires && v->expires > UINT32_MAX))
+		flags |= BLVAL_TIME64;
+	size_t cw = (flags & BLVAL_LOW_CODES) ? 1 : 4, tw = (flags & BLVAL_TIME64) ? 8 : 4;
+	size_t need = 3 + (size_t)v->n_codes * cw + tw + (expires ? tw : 0) +
+		      (rref ? 0 : 2) + v->reason_len;
+	if (source)
+		need += (sref ? 0 : 1) + (size_t)v->source_len;
 	if (need > cap || v->n_codes > BLVAL_MAX_CODES)
 		return MX_ESPACE;
 	size_t o = 0;
 	out[o++] = BLVAL_VERSION;
-	out[o++] = v->flags;
+	out[o++] = flags;
 	out[o++] = v->n_codes;
-	memcpy(out + o, v->codes, (size_t)v->n_codes * 4);
-	o += (size_t)v->n_codes * 4;
-	be64(out + o, v->listed_at);
-	o += 8;
-	if (v->flags & BLVAL_EXPIRES) {
-		be64(out + o, v->expires);
-		o += 8;
+	for (int i = 0; i < v->n_codes; i++, o += cw)
+		memcpy(out + o, v->codes[i] + 4 - cw, cw);
+	put_time(out + o, v->listed_at, tw);
+	o += tw;
+	if (expires) {
+		put_time(out + o, v->expires, tw);
+		o += tw;
 	}
-	out[o++] = (uint8_t)(v->reason_len >> 8);
-	out[o++] = (uint8_t)v->reason_len;
+	if (!rref) {
+		out[o++] = (uint8_t)(v->reason_len >> 8);
+		out[o++] = (uint8_t)v->reason_len;
+	}
 	if (v->reason_len)
 		memcpy(out + o, v->reason, v->reason_len);
 	o += v->reason_len;
-	if (v->flags & BLVAL_SOURCE) {
-		out[o++] = v->source_len;
+	if (source) {
+		if (!sref)
+			out[o++] = v->source_len;
 		if (v->source_len)
 			memcpy(out + o, v->source, v->source_len);
 		o += v->source_len;
@@ -87,11 +119,12 @@ int blval_encode(const struct blval *v, uint8_t *out, size_t cap)
 	return (int)o;
 }
 
-int blval_decode(const uint8_t *buf, size_t len, struct blval *v)
+/* Version 1: fixed-width codes and times, every text length-prefixed
+ * (a reference too, 8 bytes long). */
+static int decode_v1(const uint8_t *buf, size_t len, struct blval *v)
 {
 	size_t o = 3;
-	memset(v, 0, sizeof(*v));
-	if (len < 3 + 8 + 2 || buf[0] != BLVAL_VERSION || buf[2] > BLVAL_MAX_CODES)
+	if (len < 3 + 8 + 2 || buf[2] > BLVAL_MAX_CODES)
 		return MX_EMALFORMED;
 	v->flags = buf[1];
 	v->n_codes = buf[2];
@@ -120,34 +153,101 @@ int blval_decode(const uint8_t *buf, size_t len, struct blval *v)
 		v->source = (const char *)buf + o + 1;
 		o += 1 + (size_t)v->source_len;
 	}
-	if (((v->flags & BLVAL_REASON_REF) && v->reason_len != BLVAL_REF_LEN) ||
+	if ((v->flags & (BLVAL_LOW_CODES | BLVAL_TIME64 | 0x80)) ||
+	    ((v->flags & BLVAL_REASON_REF) && v->reason_len != BLVAL_REF_LEN_V1) ||
 	    ((v->flags & BLVAL_SOURCE_REF) &&
-	     (!(v->flags & BLVAL_SOURCE) || v->source_len != BLVAL_REF_LEN)))
+	     (!(v->flags & BLVAL_SOURCE) || v->source_len != BLVAL_REF_LEN_V1)))
 		return MX_EMALFORMED;
+	return o == len ? 0 : MX_EMALFORMED;
+}
+
+static uint64_t get_time(const uint8_t *p, size_t width)
+{
+	return width == 8 ? rd64(p) : rd32(p);
+}
+
+int blval_decode(const uint8_t *buf, size_t len, struct blval *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (len >= 1 && buf[0] == 1)
+		return decode_v1(buf, len, v);
+	if (len < 3 || buf[0] != BLVAL_VERSION || buf[1] & 0x80 || buf[2] > BLVAL_MAX_CODES)
+		return MX_EMALFORMED;
+	uint8_t flags = buf[1];
+	size_t cw = (flags & BLVAL_LOW_CODES) ? 1 : 4, tw = (flags & BLVAL_TIME64) ? 8 : 4;
+	size_t o = 3;
+	v->n_codes = buf[2];
+	if (o + v->n_codes * cw + tw + ((flags & BLVAL_EXPIRES) ? tw : 0) > len)
+		return MX_EMALFORMED;
+	for (int i = 0; i < v->n_codes; i++, o += cw) {
+		if (cw == 1)
+			v->codes[i][0] = 127;
+		memcpy(v->codes[i] + 4 - cw, buf + o, cw);
+	}
+	v->listed_at = get_time(buf + o, tw);
+	o += tw;
+	if (flags & BLVAL_EXPIRES) {
+		v->expires = get_time(buf + o, tw);
+		o += tw;
+	}
+	if (flags & BLVAL_REASON_REF) {
+		v->reason_len = BLVAL_REF_LEN;
+	} else {
+		if (o + 2 > len)
+			return MX_EMALFORMED;
+		v->reason_len = (uint16_t)(buf[o] << 8 | buf[o + 1]);
+		o += 2;
+	}
+	if (o + v->reason_len > len)
+		return MX_EMALFORMED;
+	v->reason = (const char *)buf + o;
+	o += v->reason_len;
+	if (flags & BLVAL_SOURCE_REF) {
+		v->source_len = BLVAL_REF_LEN;
+	} else if (flags & BLVAL_SOURCE) {
+		if (o + 1 > len)
+			return MX_EMALFORMED;
+		v->source_len = buf[o++];
+	}
+	if (((flags & BLVAL_SOURCE_REF) && !(flags & BLVAL_SOURCE)) || o + v->source_len > len)
+		return MX_EMALFORMED;
+	if (flags & BLVAL_SOURCE)
+		v->source = (const char *)buf + o;
+	o += v->source_len;
+	v->flags = flags & (uint8_t)~(BLVAL_LOW_CODES | BLVAL_TIME64);
 	return o == len ? 0 : MX_EMALFORMED;
 }
 
 /* ---- shared texts ("str:" records) ---- */
 
-static uint64_t str_hash(const char *p, size_t n)
+/* A text's reference: FNV-1a folded to 32 bits. A collision only keeps
+ * a text inline (str_intern), and a list has a handful of texts. */
+static uint32_t str_hash(const char *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325u; /* FNV-1a: a collision only keeps a text inline */
+	uint64_t h = 0xcbf29ce484222325u;
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (uint8_t)p[i]) * 0x100000001b3u;
-	return h;
+	return (uint32_t)(h ^ h >> 32);
 }
 
-static size_t str_key(uint8_t *buf, const uint8_t ref[BLVAL_REF_LEN])
+/* The record's key: "str:" and the reference as the value holds it (4
+ * bytes; 8 in a version 1 value). */
+static size_t str_key(uint8_t *buf, const uint8_t *ref, size_t ref_len)
 {
 	memcpy(buf, "str:", 4);
-	memcpy(buf + 4, ref, BLVAL_REF_LEN);
-	return 4 + BLVAL_REF_LEN;
+	memcpy(buf + 4, ref, ref_len);
+	return 4 + ref_len;
 }
 
+/* Replaces the reference (*text, *len) by the text it names. */
 static int str_resolve(MDB_txn *txn, const struct blstore *s, const char **text, size_t *len)
 {
-	uint8_t kb[4 + BLVAL_REF_LEN];
-	MDB_val k = {str_key(kb, (const uint8_t *)*text), kb}, v;
+	uint8_t kb[4 + BLVAL_REF_LEN_V1];
+	MDB_val k, v;
+	if (*len != BLVAL_REF_LEN && *len != BLVAL_REF_LEN_V1)
+		return MX_EMALFORMED;
+	k.mv_size = str_key(kb, (const uint8_t *)*text, *len);
+	k.mv_data = kb;
 	int rc = mdb_get(txn, s->meta, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return MX_EMALFORMED;
@@ -163,12 +263,14 @@ int blstore_val_strings(MDB_txn *txn, const struct blstore *s, struct blval *v)
 	size_t len;
 	int rc;
 	if (v->flags & BLVAL_REASON_REF) {
+		len = v->reason_len;
 		if ((rc = str_resolve(txn, s, &v->reason, &len)) != 0)
 			return rc;
 		v->reason_len = (uint16_t)(len > 0xFFFF ? 0xFFFF : len);
 		v->flags &= (uint8_t)~BLVAL_REASON_REF;
 	}
 	if (v->flags & BLVAL_SOURCE_REF) {
+		len = v->source_len;
 		if ((rc = str_resolve(txn, s, &v->source, &len)) != 0)
 			return rc;
 		v->source_len = (uint8_t)(len > 0xFF ? 0xFF : len);
@@ -186,17 +288,17 @@ static int str_intern(MDB_txn *txn, const struct blstore *s, struct blstore_strs
 		      int kind, const char *text, size_t len, uint8_t ref[BLVAL_REF_LEN],
 		      int *stored)
 {
-	uint64_t h = str_hash(text, len);
+	uint32_t h = str_hash(text, len);
 	uint8_t kb[4 + BLVAL_REF_LEN];
 	MDB_val k, v;
 	int rc;
 
-	be64(ref, h);
+	be32(ref, h);
 	*stored = 1;
 	for (int i = 0; i < known->n; i++)
 		if (known->hash[i] == h)
 			return 0;
-	k.mv_size = str_key(kb, ref);
+	k.mv_size = str_key(kb, ref, BLVAL_REF_LEN);
 	k.mv_data = kb;
 	rc = mdb_get(txn, s->meta, &k, &v);
 	if (rc == 0 && (v.mv_size != len || memcmp(v.mv_data, text, len) != 0)) {
@@ -543,18 +645,22 @@ fail_ours:
 	return rc;
 }
 
-/* Schema 3 -> 4: values may refer to "str:" records from now on; the
- * values written before stay as they are (inline texts remain valid). */
-static int upgrade_3_to_4(struct blstore *s, MDB_txn *txn, char *err, size_t errlen)
+/* Schema 3 -> 4 (values may refer to "str:" records) and 4 -> 5
+ * (version 2 values): new records and values from now on, which is what
+ * the version tells older programs; the values written before stay as
+ * they are, and readable. */
+static int upgrade_mark(struct blstore *s, MDB_txn *txn, const char *what, char *err,
+			size_t errlen)
 {
-	int rc = put_schema(txn, s, 4);
+	uint32_t to = s->schema + 1;
+	int rc = put_schema(txn, s, to);
 	if (rc != 0) {
-		snprintf(err, errlen, "%s: upgrading the schema from 3 to 4: %s", s->path,
-			 mdb_strerror(rc));
+		snprintf(err, errlen, "%s: upgrading the schema from %u to %u: %s", s->path,
+			 s->schema, to, mdb_strerror(rc));
 		return blstore_err(rc);
 	}
-	s->schema = 4;
-	log_info("%s: database upgraded from schema 3 to 4 (shared reason texts)", s->path);
+	log_info("%s: database upgraded from schema %u to %u (%s)", s->path, s->schema, to, what);
+	s->schema = to;
 	return 0;
 }
 
@@ -590,7 +696,11 @@ static int open_dbs(struct blstore *s, int rdonly, char *err, size_t errlen)
 		goto fail;
 	if (s->schema == 2 && !rdonly && (rc = upgrade_2_to_3(s, txn, err, errlen)) != 0)
 		goto fail;
-	if (s->schema == 3 && !rdonly && (rc = upgrade_3_to_4(s, txn, err, errlen)) != 0)
+	if (s->schema == 3 && !rdonly &&
+	    (rc = upgrade_mark(s, txn, "shared reason texts", err, errlen)) != 0)
+		goto fail;
+	if (s->schema == 4 && !rdonly &&
+	    (rc = upgrade_mark(s, txn, "smaller values", err, errlen)) != 0)
 		goto fail;
 	/* Committing (even a read-only txn) keeps the DBI handles open. */
 	mrc = mdb_txn_commit(txn);
@@ -913,7 +1023,7 @@ int blstore_filt_note(struct blfilt *f, const uint8_t *key, size_t klen, const u
 		return 0;
 	/* An exclusion only takes addresses out. A value we cannot read
 	 * counts as positive: setting a bit is never wrong. */
-	if (vlen >= 2 && val[0] == BLVAL_VERSION && (val[1] & BLVAL_EXCLUDE))
+	if (vlen >= 2 && (val[0] == 1 || val[0] == BLVAL_VERSION) && (val[1] & BLVAL_EXCLUDE))
 		return 0;
 	return blfilt_add(f, key + BLKEY_HDR, key[BLKEY_HDR + 4]);
 }

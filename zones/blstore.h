@@ -7,18 +7,29 @@
  *              "filt:ID" + one byte O -> BLFILT_CHUNK bytes (schema 3),
  *              the chunk of /8 O of the list's /24 filter (blfilt.h).
  *              ID is the list id as 4 bytes, big-endian.
- *              "str:" + a 64-bit hash (schema 4) -> a reason or source
- *              text that values refer to (blstore_val_compact).
+ *              "str:" + a 32-bit hash (schema 5; 64-bit in schema 4) ->
+ *              a reason or source text that values refer to
+ *              (blstore_val_compact).
  *   "entries": blkey keys (list id, type, address/prefix or domain) ->
  *              blval values (codes, reason, times, source).
  * The daemon opens it read-only; mxdns bl is the one writer. Every change
  * (an add, a whole import, a list replacement) is one write transaction,
  * so readers see the old or the new state, never a mix.
  *
- * Values (blval), compact and versioned:
- *   [version=1][flags][n_codes] n_codes*[a.b.c.d] [listed_at: u64 BE]
+ * Values (blval), compact and versioned. Version 2 (schema 5), written:
+ *   [2][flags][n_codes] codes [listed_at] [expires if BLVAL_EXPIRES]
+ *   [reason] [source if BLVAL_SOURCE]
+ * codes: n_codes*[d] for 127.0.0.d when BLVAL_LOW_CODES, else n_codes*[a.b.c.d];
+ * times: u64 BE when BLVAL_TIME64, else u32 BE (Unix seconds to 2106);
+ * reason: a 4-byte reference when BLVAL_REASON_REF, else [len: u16 BE][text];
+ * source: a 4-byte reference when BLVAL_SOURCE_REF, else [len: u8][text].
+ * A million-entry list with one reason is 16 bytes an entry, where
+ * version 1 took 34: a third fewer LMDB pages to hold in memory or cache.
+ * Version 1 (schema 4 and before), still read:
+ *   [1][flags][n_codes] n_codes*[a.b.c.d] [listed_at: u64 BE]
  *   [expires: u64 BE if BLVAL_EXPIRES] [reason_len: u16 BE][reason]
  *   [source_len: u8][source] if BLVAL_SOURCE
+ * with references 8 bytes long, held in the length-prefixed fields.
  * The reason is rbldnsd's TXT template: "$" is the queried address or
  * name, "$$" a literal dollar sign. */
 #ifndef MXDNS_BLSTORE_H
@@ -33,26 +44,34 @@
 
 /* Schema 2 added the "plen:ID" records, schema 3 the "filt:ID" filters,
  * schema 4 the "str:" texts (a list's million entries share a reason and
- * a source: stored once, the entries are half the size).
+ * a source: stored once, the entries are half the size), schema 5 the
+ * version 2 values (a third smaller again).
  * An older database is still read as it is (schema 1: every prefix length
  * is probed; below 3: no filter, every IPv4 lookup walks the B-tree); a
  * writer upgrades it in place when it opens it (one transaction: the new
  * records of every list, then the version), so that writers that do not
  * keep the records (older mxdns) refuse it from then on. Older mxdnsd
- * refuse it too: upgrade the daemon before the tool. */
-#define BLSTORE_SCHEMA 4
-#define BLVAL_VERSION 1
+ * refuse it too: upgrade the daemon before the tool. Values keep the
+ * version they were written in until an import rewrites them. */
+#define BLSTORE_SCHEMA 5
+#define BLVAL_VERSION 2
 
 enum {
 	BLVAL_EXCLUDE = 1 << 0, /* "!" entry: carves its prefix/name out */
 	BLVAL_EXPIRES = 1 << 1,
 	BLVAL_SOURCE = 1 << 2,
-	/* The reason (source) field holds the 8-byte hash of a "str:"
+	/* The reason (source) field holds the reference (hash) of a "str:"
 	 * record instead of the text: blstore_val_strings resolves it. */
 	BLVAL_REASON_REF = 1 << 3,
 	BLVAL_SOURCE_REF = 1 << 4,
+	/* How a version 2 value is encoded; blval_encode chooses them and
+	 * blval_decode clears them, so a struct blval never carries them. */
+	BLVAL_LOW_CODES = 1 << 5,
+	BLVAL_TIME64 = 1 << 6,
 };
-#define BLVAL_REF_LEN 8
+/* A reference: the text's 32-bit hash (version 1 values: 64-bit). */
+#define BLVAL_REF_LEN 4
+#define BLVAL_REF_LEN_V1 8
 
 #define BLVAL_MAX_CODES 8
 #define BLVAL_MAX (3 + BLVAL_MAX_CODES * 4 + 16 + 2 + 65535 + 1 + 255)
@@ -68,9 +87,13 @@ struct blval {
 	uint8_t source_len;
 };
 
-/* Encodes v into out (cap bytes). Returns the length or MX_ESPACE. */
+/* Encodes v into out (cap bytes), as version 2. Returns the length,
+ * MX_ESPACE, or MX_EMALFORMED for a reference not BLVAL_REF_LEN long (a
+ * version 1 value's: resolve it first). */
 int blval_encode(const struct blval *v, uint8_t *out, size_t cap);
-/* Decodes; reason/source point into buf. Returns 0 or MX_EMALFORMED. */
+/* Decodes either version; reason/source point into buf (a reference:
+ * its bytes, reason_len or source_len its length). Returns 0 or
+ * MX_EMALFORMED. */
 int blval_decode(const uint8_t *buf, size_t len, struct blval *v);
 
 enum { BLSTORE_RDONLY = 1, BLSTORE_CREATE = 2 };
@@ -79,7 +102,7 @@ struct blstore {
 	MDB_env *env;
 	MDB_dbi meta, entries;
 	int flags;
-	uint32_t schema; /* as found on open (1..3; a writer upgrades to 3) */
+	uint32_t schema; /* as found on open (1..5; a writer upgrades to 5) */
 	char *path;
 };
 
@@ -165,9 +188,9 @@ int blstore_val_strings(MDB_txn *txn, const struct blstore *s, struct blval *v);
  * blstore_val_compact. */
 #define BLSTORE_STRS_KNOWN 8
 struct blstore_strs {
-	uint64_t hash[BLSTORE_STRS_KNOWN];
+	uint32_t hash[BLSTORE_STRS_KNOWN];
 	int n, next; /* remembered, and the slot the next one replaces */
-	uint64_t last[2];
+	uint32_t last[2];
 };
 
 /* Re-encodes the value in (as blval_encode wrote it) into out with its

@@ -110,7 +110,8 @@ if [ -x "$MXDNS" ] && "$MXDNS" bl --help 2>&1 | grep -q import; then
 	# The marker names the schema the database was imported with: an
 	# upgrade in place adds what a schema adds (schema 3: the filters) but
 	# leaves old entries as they were (schema 4 shares the reason texts,
-	# half the size), so a database from an older schema is imported again.
+	# half the size; schema 5 shrinks the values by a third again), so a
+	# database from an older schema is imported again.
 	schema="schema $(sed -n 's/^#define BLSTORE_SCHEMA \([0-9]*\).*/\1/p' "$SRC/zones/blstore.h")"
 	for i in "${!ARGS[@]}"; do
 		[ "${ARGS[$i]}" = --dnsbl ] || continue

@@ -121,8 +121,9 @@ def filter_changes(port, db, errors):
 
 
 # The schema a writer leaves (BLSTORE_SCHEMA), as mdb_dump shows the record.
-# The copy keeps schema 4's "str:" texts: a schema 2 reader ignores them.
-SCHEMA = "00000004"
+# The copy keeps the "str:" texts and version 2 values of schemas 4 and 5:
+# this mxdnsd reads them whatever the schema record says.
+SCHEMA = "00000005"
 
 
 def dump_edit_schema2(db, out):

@@ -732,6 +732,80 @@ START_TEST(value_codec)
 }
 END_TEST
 
+/* Encodes v, checks the length the version 2 layout gives (blstore.h) and
+ * that it decodes to v, with every truncation refused. */
+static void value_v2_is(const struct blval *v, int want_len)
+{
+	uint8_t buf[BLVAL_MAX];
+	struct blval d;
+	int n = blval_encode(v, buf, sizeof(buf));
+	ck_assert_int_eq(n, want_len);
+	ck_assert_int_eq(buf[0], 2);
+	ck_assert_int_eq(blval_decode(buf, (size_t)n, &d), 0);
+	ck_assert_uint_eq(d.flags, v->flags);
+	ck_assert_int_eq(d.n_codes, v->n_codes);
+	ck_assert_mem_eq(d.codes, v->codes, 4u * v->n_codes);
+	ck_assert_uint_eq(d.listed_at, v->listed_at);
+	ck_assert_uint_eq(d.expires, v->expires);
+	ck_assert_int_eq(d.reason_len, v->reason_len);
+	ck_assert_mem_eq(d.reason, v->reason, v->reason_len);
+	ck_assert_int_eq(d.source_len, v->source_len);
+	if (v->source_len)
+		ck_assert_mem_eq(d.source, v->source, v->source_len);
+	for (int cut = 0; cut < n; cut++)
+		ck_assert_int_eq(blval_decode(buf, (size_t)cut, &d), MX_EMALFORMED);
+}
+
+/* Version 2's widths: a 127.0.0.d code is one byte, another four; times
+ * are four bytes up to 2106 and eight after (both then); a reference is
+ * four bytes with no length. An imported entry of a list with one reason
+ * and one source is 16 bytes. */
+START_TEST(value_codec_v2_widths)
+{
+	struct blval v = {0};
+	v.flags = BLVAL_SOURCE | BLVAL_REASON_REF | BLVAL_SOURCE_REF;
+	v.n_codes = 1;
+	memcpy(v.codes[0], "\x7f\0\0\2", 4);
+	v.listed_at = 1800000000;
+	v.reason = "\1\2\3\4";
+	v.reason_len = 4;
+	v.source = "\5\6\7\x08";
+	v.source_len = 4;
+	value_v2_is(&v, 3 + 1 + 4 + 4 + 4);
+	memcpy(v.codes[0], "\x7f\0\1\2", 4); /* not 127.0.0.d */
+	value_v2_is(&v, 3 + 4 + 4 + 4 + 4);
+	v.n_codes = 2;
+	memcpy(v.codes[0], "\x7f\0\0\x0b", 4);
+	memcpy(v.codes[1], "\x7f\0\0\xff", 4);
+	value_v2_is(&v, 3 + 2 + 4 + 4 + 4);
+	v.flags |= BLVAL_EXPIRES;
+	v.expires = UINT32_MAX;
+	value_v2_is(&v, 3 + 2 + 4 + 4 + 4 + 4);
+	v.expires = (uint64_t)UINT32_MAX + 1; /* 2106: both times widen */
+	value_v2_is(&v, 3 + 2 + 8 + 8 + 4 + 4);
+	v.flags = BLVAL_EXCLUDE; /* an exclusion: no codes, no texts */
+	v.n_codes = 0;
+	v.expires = 0;
+	v.listed_at = (uint64_t)1 << 40;
+	v.reason_len = v.source_len = 0;
+	value_v2_is(&v, 3 + 8 + 2);
+	v.flags = BLVAL_SOURCE; /* inline texts keep their lengths */
+	v.listed_at = 0;
+	v.reason = "spam from $";
+	v.reason_len = 11;
+	v.source = "";
+	value_v2_is(&v, 3 + 4 + 2 + 11 + 1);
+
+	uint8_t buf[BLVAL_MAX];
+	struct blval d;
+	int n = blval_encode(&v, buf, sizeof(buf));
+	buf[1] |= 0x80; /* a flag this version does not know */
+	ck_assert_int_eq(blval_decode(buf, (size_t)n, &d), MX_EMALFORMED);
+	buf[1] = (uint8_t)(BLVAL_SOURCE_REF | BLVAL_SOURCE); /* 1 byte of a 4-byte reference */
+	ck_assert_int_eq(blval_decode(buf, (size_t)n, &d), MX_EMALFORMED);
+}
+END_TEST
+
 /* A reason or source longer than a reference and shared (written for the
  * entry before in the transaction, or stored already) is stored once
  * ("str:") and the value refers to it: the value shrinks, reading it back
@@ -771,7 +845,8 @@ START_TEST(value_texts_shared)
 	ck_assert_mem_eq(out, in, (size_t)n);
 	/* the second with the same texts: shared */
 	int m = blstore_val_compact(txn, s, &known, in, (size_t)n, out, sizeof(out));
-	ck_assert_int_eq(m, n - (int)strlen(why) - 19 + 2 * BLVAL_REF_LEN);
+	/* both texts and their lengths (u16, u8) become references */
+	ck_assert_int_eq(m, n - (2 + (int)strlen(why)) - (1 + 19) + 2 * BLVAL_REF_LEN);
 	ck_assert_int_eq(blval_decode(out, (size_t)m, &d), 0);
 	ck_assert_uint_eq(d.flags, BLVAL_SOURCE | BLVAL_REASON_REF | BLVAL_SOURCE_REF);
 	ck_assert_int_eq(blstore_val_strings(txn, s, &d), 0);
@@ -802,9 +877,9 @@ START_TEST(value_texts_shared)
 	uint8_t ref[BLVAL_REF_LEN];
 	memset(&fresh, 0, sizeof(fresh));
 	ck_assert_int_eq(blstore_val_compact(txn, s, &fresh, one, (size_t)n1, out, sizeof(out)), m1);
-	ck_assert_int_eq(blstore_val_compact(txn, s, &fresh, one, (size_t)n1, out, sizeof(out)),
-			 m1 - (int)strlen(once.reason) + BLVAL_REF_LEN);
-	ck_assert_int_eq(blval_decode(out, (size_t)(m1 - (int)strlen(once.reason) + BLVAL_REF_LEN), &d), 0);
+	int m2 = m1 - (2 + (int)strlen(once.reason)) + BLVAL_REF_LEN;
+	ck_assert_int_eq(blstore_val_compact(txn, s, &fresh, one, (size_t)n1, out, sizeof(out)), m2);
+	ck_assert_int_eq(blval_decode(out, (size_t)m2, &d), 0);
 	memcpy(ref, d.reason, BLVAL_REF_LEN);
 	mdb_txn_abort(txn); /* the second use stored it; gone with the abort */
 	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
@@ -839,9 +914,9 @@ START_TEST(value_texts_shared)
 	ck_assert_int_eq(blstore_val_strings(txn, s, &d), MX_EMALFORMED);
 	mdb_txn_abort(txn);
 
-	/* short texts stay inline */
-	v.reason = "spam $";
-	v.reason_len = 6;
+	/* texts no longer than a reference stay inline */
+	v.reason = "sp $";
+	v.reason_len = 4;
 	v.source = "feed";
 	v.source_len = 4;
 	n = blval_encode(&v, in, sizeof(in));
@@ -851,10 +926,35 @@ START_TEST(value_texts_shared)
 		ck_assert_mem_eq(out, in, (size_t)n);
 	}
 	mdb_txn_abort(txn);
-	/* a reference of the wrong length is malformed */
+	/* a reference of the wrong length is not written */
 	v.flags |= BLVAL_REASON_REF;
-	n = blval_encode(&v, in, sizeof(in));
-	ck_assert_int_eq(blval_decode(in, (size_t)n, &d), MX_EMALFORMED);
+	v.reason_len = 3;
+	ck_assert_int_eq(blval_encode(&v, in, sizeof(in)), MX_EMALFORMED);
+
+	/* A schema 4 database's value: version 1, its reference 8 bytes long
+	 * in a length-prefixed field, its record "str:" + 8 bytes. It reads as
+	 * it did; re-encoding it unresolved is refused, resolved it is
+	 * written as version 2. */
+	static const uint8_t v1[] = {1, BLVAL_REASON_REF, 1, 127, 0, 0, 2,
+				     0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00, /* 1700000000 */
+				     0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+	uint8_t kb1[12] = {'s', 't', 'r', ':', 1, 2, 3, 4, 5, 6, 7, 8};
+	MDB_val k1 = {sizeof(kb1), kb1}, t1 = {strlen(why), (void *)why};
+	ck_assert_int_eq(blval_decode(v1, sizeof(v1), &d), 0);
+	ck_assert_uint_eq(d.flags, BLVAL_REASON_REF);
+	ck_assert_int_eq(d.reason_len, 8);
+	ck_assert_int_eq(d.listed_at, 1700000000);
+	ck_assert_mem_eq(d.codes[0], "\x7f\0\0\2", 4);
+	ck_assert_int_eq(blval_encode(&d, out, sizeof(out)), MX_EMALFORMED);
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_put(txn, s->meta, &k1, &t1, 0), 0);
+	ck_assert_int_eq(blstore_val_strings(txn, s, &d), 0);
+	ck_assert_int_eq(d.reason_len, strlen(why));
+	ck_assert_mem_eq(d.reason, why, strlen(why));
+	m = blval_encode(&d, out, sizeof(out));
+	ck_assert_int_eq(m, 3 + 1 + 4 + 2 + (int)strlen(why));
+	ck_assert_int_eq(out[0], 2);
+	mdb_txn_abort(txn);
 	blstore_close(s);
 }
 END_TEST
@@ -1023,6 +1123,7 @@ int main(void)
 	tcase_add_test(tc, domains);
 	tcase_add_test(tc, ip_exists);
 	tcase_add_test(tc, value_codec);
+	tcase_add_test(tc, value_codec_v2_widths);
 	tcase_add_test(tc, value_texts_shared);
 	tcase_add_test(tc, keycmp_is_memcmp_order);
 	tcase_add_test(tc, schema_refused);
