@@ -635,6 +635,104 @@ START_TEST(schema2_upgrade_grows_the_map)
 }
 END_TEST
 
+/* The first byte (value version) of list's entry for addr/plen, or -1. */
+static int value_version(struct blstore *s, const char *list, const char *addr, int plen)
+{
+	uint8_t a[16], key[BLKEY_HDR + 5], wire[256];
+	int p, kinds, res = -1;
+	MDB_txn *txn;
+	ck_assert_int_eq(blkey_parse_entry(addr, a, &p, wire, &kinds), BLKEY_IP4);
+	MDB_val k = {blkey_ip(key, blkey_list_id(list), BLKEY_IP4, a, plen), key}, v;
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	if (mdb_get(txn, s->entries, &k, &v) == 0 && v.mv_size > 0)
+		res = ((const uint8_t *)v.mv_data)[0];
+	mdb_txn_abort(txn);
+	return res;
+}
+
+/* A schema 4 database, as mxdns wrote it before version 2 values: a
+ * listed address whose reason is a 64-bit reference to a "str:" record, a
+ * listed /24 with its reason inline and an exclusion in it. A writer
+ * upgrades it to 5 and every entry answers as before, the reference still
+ * resolves, the filter keeps the exclusion out; what it writes next is
+ * version 2, beside the version 1 values. */
+START_TEST(schema4_values_survive_the_upgrade)
+{
+	static const uint8_t listed[] = {1, BLVAL_REASON_REF, 1, 127, 0, 0, 2,
+					 0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00,
+					 0, 8, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8};
+	static const uint8_t net[] = {1, 0, 1, 127, 0, 0, 9, 0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00,
+				      0, 3, 'n', ' ', '$'};
+	static const uint8_t excl[] = {1, BLVAL_EXCLUDE, 0, 0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00,
+				       0, 0};
+	uint8_t skey[12] = {'s', 't', 'r', ':', 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8};
+	const char *why = "listed by the schema 4 writer";
+	struct {
+		const char *addr;
+		int plen;
+		const uint8_t *val;
+		size_t len;
+	} old[] = {{"192.0.2.1", 32, listed, sizeof(listed)},
+		   {"198.51.100.0", 24, net, sizeof(net)},
+		   {"198.51.100.7", 32, excl, sizeof(excl)},
+		   {"10.9.9.9", 32, excl, sizeof(excl)}};
+	struct blstore *s = open_rw();
+	struct blstore_list l;
+	struct blstore_plens pl = {(1ull << 32) | (1ull << 24), {0, 0, 0}};
+	MDB_txn *txn;
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(blstore_list_ensure(txn, s, "l", &l), 0);
+	for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
+		uint8_t a[16], key[BLKEY_HDR + 5], wire[256];
+		int plen, kinds;
+		blkey_parse_entry(old[i].addr, a, &plen, wire, &kinds);
+		MDB_val k = {blkey_ip(key, l.id, BLKEY_IP4, a, old[i].plen), key};
+		MDB_val v = {old[i].len, (void *)old[i].val};
+		ck_assert_int_eq(mdb_put(txn, s->entries, &k, &v, 0), 0);
+	}
+	MDB_val sk = {sizeof(skey), skey}, sv = {strlen(why), (void *)why};
+	ck_assert_int_eq(mdb_put(txn, s->meta, &sk, &sv, 0), 0);
+	ck_assert_int_eq(blstore_plens_merge(txn, s, l.id, &pl), 0);
+	ck_assert_int_eq(blstore_filt_rebuild(txn, s, l.id), 0);
+	MDB_val k = {6, "schema"}, v = {4, "\0\0\0\x04"};
+	ck_assert_int_eq(mdb_put(txn, s->meta, &k, &v, 0), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	blstore_close(s);
+
+	s = open_rw();
+	ck_assert_uint_eq(s->schema, BLSTORE_SCHEMA);
+	ck_assert_int_eq(lookup(s, "l", "192.0.2.1", 0), 2);
+	ck_assert_int_eq(lookup(s, "l", "198.51.100.8", 0), 9);
+	ck_assert_int_eq(lookup(s, "l", "198.51.100.7", 0), -1);
+	ck_assert_int_eq(lookup(s, "l", "192.0.2.2", 0), 0);
+	/* an exclusion alone in its /8 sets no filter bit: no chunk */
+	ck_assert_int_eq(filt_bit(s, "l", "10.9.9.9"), -1);
+	ck_assert_int_eq(lookup(s, "l", "10.9.9.9", 0), -1);
+
+	MDB_cursor *c;
+	struct blstore_hit h;
+	uint8_t a[4] = {192, 0, 2, 1};
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	ck_assert_int_eq(mdb_cursor_open(txn, s->entries, &c), 0);
+	ck_assert_int_eq(blstore_match_ip(c, l.id, BLKEY_IP4, a, 32, NULL, 0, &h), 0);
+	ck_assert_int_eq(h.what, BLM_LISTED);
+	ck_assert_int_eq(blstore_val_strings(txn, s, &h.val), 0);
+	ck_assert_int_eq(h.val.reason_len, strlen(why));
+	ck_assert_mem_eq(h.val.reason, why, strlen(why));
+	ck_assert_uint_eq(h.val.listed_at, 1700000000);
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+
+	const char *more[] = {"203.0.113.5"};
+	ck_assert_int_eq(add(s, "l", more, 1, 4, 0, 0), 0);
+	ck_assert_int_eq(lookup(s, "l", "203.0.113.5", 0), 4);
+	ck_assert_int_eq(value_version(s, "l", "203.0.113.5", 32), 2);
+	ck_assert_int_eq(value_version(s, "l", "192.0.2.1", 32), 1);
+	ck_assert_int_eq(lookup(s, "l", "192.0.2.1", 0), 2);
+	blstore_close(s);
+}
+END_TEST
+
 START_TEST(domains)
 {
 	struct blstore *s = open_rw();
@@ -1124,6 +1222,7 @@ int main(void)
 	tcase_add_test(tc, ip_exists);
 	tcase_add_test(tc, value_codec);
 	tcase_add_test(tc, value_codec_v2_widths);
+	tcase_add_test(tc, schema4_values_survive_the_upgrade);
 	tcase_add_test(tc, value_texts_shared);
 	tcase_add_test(tc, keycmp_is_memcmp_order);
 	tcase_add_test(tc, schema_refused);
