@@ -119,62 +119,26 @@ int blval_encode(const struct blval *v, uint8_t *out, size_t cap)
 	return (int)o;
 }
 
-/* Version 1: fixed-width codes and times, every text length-prefixed
- * (a reference too, 8 bytes long). */
-static int decode_v1(const uint8_t *buf, size_t len, struct blval *v)
-{
-	size_t o = 3;
-	if (len < 3 + 8 + 2 || buf[2] > BLVAL_MAX_CODES)
-		return MX_EMALFORMED;
-	v->flags = buf[1];
-	v->n_codes = buf[2];
-	if (o + (size_t)v->n_codes * 4 + 8 + 2 > len)
-		return MX_EMALFORMED;
-	memcpy(v->codes, buf + o, (size_t)v->n_codes * 4);
-	o += (size_t)v->n_codes * 4;
-	v->listed_at = rd64(buf + o);
-	o += 8;
-	if (v->flags & BLVAL_EXPIRES) {
-		if (o + 8 + 2 > len)
-			return MX_EMALFORMED;
-		v->expires = rd64(buf + o);
-		o += 8;
-	}
-	v->reason_len = (uint16_t)(buf[o] << 8 | buf[o + 1]);
-	o += 2;
-	if (o + v->reason_len > len)
-		return MX_EMALFORMED;
-	v->reason = (const char *)buf + o;
-	o += v->reason_len;
-	if (v->flags & BLVAL_SOURCE) {
-		if (o + 1 > len || o + 1 + buf[o] > len)
-			return MX_EMALFORMED;
-		v->source_len = buf[o];
-		v->source = (const char *)buf + o + 1;
-		o += 1 + (size_t)v->source_len;
-	}
-	if ((v->flags & (BLVAL_LOW_CODES | BLVAL_TIME64 | 0x80)) ||
-	    ((v->flags & BLVAL_REASON_REF) && v->reason_len != BLVAL_REF_LEN_V1) ||
-	    ((v->flags & BLVAL_SOURCE_REF) &&
-	     (!(v->flags & BLVAL_SOURCE) || v->source_len != BLVAL_REF_LEN_V1)))
-		return MX_EMALFORMED;
-	return o == len ? 0 : MX_EMALFORMED;
-}
-
 static uint64_t get_time(const uint8_t *p, size_t width)
 {
 	return width == 8 ? rd64(p) : rd32(p);
 }
 
+/* Both versions: version 1 is version 2 with four-byte codes, eight-byte
+ * times and every text length-prefixed, a reference too (8 bytes long). */
 int blval_decode(const uint8_t *buf, size_t len, struct blval *v)
 {
 	memset(v, 0, sizeof(*v));
-	if (len >= 1 && buf[0] == 1)
-		return decode_v1(buf, len, v);
-	if (len < 3 || buf[0] != BLVAL_VERSION || buf[1] & 0x80 || buf[2] > BLVAL_MAX_CODES)
+	if (len < 3 || (buf[0] != 1 && buf[0] != BLVAL_VERSION) || buf[2] > BLVAL_MAX_CODES)
 		return MX_EMALFORMED;
+	int v1 = buf[0] == 1;
 	uint8_t flags = buf[1];
-	size_t cw = (flags & BLVAL_LOW_CODES) ? 1 : 4, tw = (flags & BLVAL_TIME64) ? 8 : 4;
+	if (flags & (v1 ? BLVAL_LOW_CODES | BLVAL_TIME64 | 0x80 : 0x80))
+		return MX_EMALFORMED;
+	size_t cw = (flags & BLVAL_LOW_CODES) ? 1 : 4;
+	size_t tw = v1 || (flags & BLVAL_TIME64) ? 8 : 4;
+	size_t ref_len = v1 ? BLVAL_REF_LEN_V1 : BLVAL_REF_LEN;
+	int rref = flags & BLVAL_REASON_REF, sref = flags & BLVAL_SOURCE_REF;
 	size_t o = 3;
 	v->n_codes = buf[2];
 	if (o + v->n_codes * cw + tw + ((flags & BLVAL_EXPIRES) ? tw : 0) > len)
@@ -190,7 +154,7 @@ int blval_decode(const uint8_t *buf, size_t len, struct blval *v)
 		v->expires = get_time(buf + o, tw);
 		o += tw;
 	}
-	if (flags & BLVAL_REASON_REF) {
+	if (rref && !v1) {
 		v->reason_len = BLVAL_REF_LEN;
 	} else {
 		if (o + 2 > len)
@@ -198,18 +162,20 @@ int blval_decode(const uint8_t *buf, size_t len, struct blval *v)
 		v->reason_len = (uint16_t)(buf[o] << 8 | buf[o + 1]);
 		o += 2;
 	}
-	if (o + v->reason_len > len)
+	if (o + v->reason_len > len || (rref && v->reason_len != ref_len))
 		return MX_EMALFORMED;
 	v->reason = (const char *)buf + o;
 	o += v->reason_len;
-	if (flags & BLVAL_SOURCE_REF) {
+	if (sref && !(flags & BLVAL_SOURCE))
+		return MX_EMALFORMED;
+	if (sref && !v1) {
 		v->source_len = BLVAL_REF_LEN;
 	} else if (flags & BLVAL_SOURCE) {
 		if (o + 1 > len)
 			return MX_EMALFORMED;
 		v->source_len = buf[o++];
 	}
-	if (((flags & BLVAL_SOURCE_REF) && !(flags & BLVAL_SOURCE)) || o + v->source_len > len)
+	if (o + v->source_len > len || (sref && v->source_len != ref_len))
 		return MX_EMALFORMED;
 	if (flags & BLVAL_SOURCE)
 		v->source = (const char *)buf + o;

@@ -1038,6 +1038,8 @@ START_TEST(value_texts_shared)
 				     0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
 	uint8_t kb1[12] = {'s', 't', 'r', ':', 1, 2, 3, 4, 5, 6, 7, 8};
 	MDB_val k1 = {sizeof(kb1), kb1}, t1 = {strlen(why), (void *)why};
+	for (size_t cut = 0; cut < sizeof(v1); cut++)
+		ck_assert_int_eq(blval_decode(v1, cut, &d), MX_EMALFORMED);
 	ck_assert_int_eq(blval_decode(v1, sizeof(v1), &d), 0);
 	ck_assert_uint_eq(d.flags, BLVAL_REASON_REF);
 	ck_assert_int_eq(d.reason_len, 8);
