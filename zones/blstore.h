@@ -23,7 +23,7 @@
  * times: u64 BE when BLVAL_TIME64, else u32 BE (Unix seconds to 2106);
  * reason: a 4-byte reference when BLVAL_REASON_REF, else [len: u16 BE][text];
  * source: a 4-byte reference when BLVAL_SOURCE_REF, else [len: u8][text].
- * A million-entry list with one reason is 16 bytes an entry, where
+ * A million-entry list with one reason is 16 bytes of value an entry, where
  * version 1 took 34: a third fewer LMDB pages to hold in memory or cache.
  * Version 1 (schema 4 and before), still read:
  *   [1][flags][n_codes] n_codes*[a.b.c.d] [listed_at: u64 BE]
