@@ -550,6 +550,13 @@ static const struct zone *parent_zone(const struct zonedb *db, const struct quer
 	return zonedb_find(db, q->lname + skip, q->qname_len - skip, off, q->n_labels - 1);
 }
 
+/* Reads the question's name below DNSBL zone z's apex into a->bn. */
+static void pre_dnsbl_name(struct answer_pre *a, const struct zone *z)
+{
+	const struct query *q = &a->q;
+	dnsbl_name_set(&a->bn, q->lname, q->qname_len - z->apex_len, q->n_labels - z->apex_labels);
+}
+
 void answer_pre_parse(struct answer_pre *a, const uint8_t *qbuf, size_t qlen, const struct zonedb *db)
 {
 	const struct query *q = &a->q;
@@ -561,8 +568,7 @@ void answer_pre_parse(struct answer_pre *a, const uint8_t *qbuf, size_t qlen, co
 	if (a->rc == 0 && (q->qclass == CLASS_IN || q->qclass == CLASS_ANY) && db)
 		a->z = zonedb_find(db, q->lname, q->qname_len, q->label_off, q->n_labels);
 	if (a->z && a->z->bl && q->qname_len > a->z->apex_len)
-		dnsbl_name_set(&a->bn, q->lname, q->qname_len - a->z->apex_len,
-			       q->n_labels - a->z->apex_labels);
+		pre_dnsbl_name(a, a->z);
 }
 
 void answer_prefetch(struct answer_pre *a, struct dnsbl_readers *bl)
@@ -686,8 +692,7 @@ size_t answer_pre_build(struct answer_pre *a, const struct zonedb *db, struct an
 	p.apex_pos = (uint16_t)(12 + q->qname_len - z->apex_len);
 	if (z->bl && q->qname_len > z->apex_len) {
 		if (z != a->z) /* DS moved the question to this parent zone */
-			dnsbl_name_set(&a->bn, q->lname, q->qname_len - z->apex_len,
-				       q->n_labels - z->apex_labels);
+			pre_dnsbl_name(a, z);
 		answer_dnsbl(&p, &l, q, &a->bn, ctx);
 	} else
 		answer_auth(&p, &l);
