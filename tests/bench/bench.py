@@ -311,6 +311,17 @@ class MxdnsdC0(Mxdnsd):
         return super().command(work, port, ds, workers) + ["-c", conf, "--run-as-root"]
 
 
+class MxdnsdBase(Mxdnsd):
+    """Another build of mxdnsd (--baseline BIN), e.g. of the commit before
+    a change: run in the same rounds, so a change is measured against its
+    own baseline under the same noise."""
+    name = "mxdnsd-base"
+
+    def command(self, work, port, ds, workers):
+        cmd = super().command(work, port, ds, workers)
+        return [self.args.baseline] + cmd[1:]
+
+
 class Zerowork(Server):
     name = "zero-work"
     tcp = False
@@ -544,7 +555,7 @@ def table(groups):
                         [(f % med[name][k]) if med[name][k] is not None else "-"
                          for _, k, f in COLS])
         if "mxdnsd" in med:
-            for peer in ("NSD", "Knot", "rbldnsd", "zero-work", "mxdnsd-c0"):
+            for peer in ("NSD", "Knot", "rbldnsd", "zero-work", "mxdnsd-c0", "mxdnsd-base"):
                 if peer not in med:
                     continue
                 cells = []
@@ -574,7 +585,7 @@ def user_ratios(groups):
     lines = []
     for (label, mode), per in groups.items():
         mx = per.get("mxdnsd")
-        for peer in ("NSD", "Knot", "rbldnsd"):
+        for peer in ("NSD", "Knot", "rbldnsd", "mxdnsd-base"):
             ps = per.get(peer)
             if not mx or not ps:
                 continue
@@ -613,6 +624,7 @@ def main():
     ap.add_argument("--mail", action="append", default=[], help="data set dir (gen_data.py mail)")
     ap.add_argument("--dnsbl", action="append", default=[], help="data set dir (gen_data.py dnsbl)")
     ap.add_argument("--servers", default="NSD,Knot,rbldnsd,mxdnsd,mxdnsd-c0,zero-work")
+    ap.add_argument("--baseline", help="another mxdnsd binary, run as server mxdnsd-base")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=float, default=10)
     ap.add_argument("--lat-rate", type=int, default=10000)
@@ -636,8 +648,10 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
 
-    allsrv = [Nsd(a), Knot(a), Rbldnsd(a), Mxdnsd(a), MxdnsdC0(a), Zerowork(a)]
+    allsrv = [Nsd(a), Knot(a), Rbldnsd(a), Mxdnsd(a), MxdnsdC0(a), MxdnsdBase(a), Zerowork(a)]
     wanted = a.servers.split(",")
+    if a.baseline:
+        wanted.append("mxdnsd-base")
     servers = [s for s in allsrv if s.name in wanted]
     sets = [load_dataset("mail", d, a, a.work) for d in a.mail] + \
         [load_dataset("dnsbl", d, a, a.work) for d in a.dnsbl]

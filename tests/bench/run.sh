@@ -4,6 +4,7 @@
 #
 #   tests/bench/run.sh [--short] [--big] [--huge] [--rounds N] [--duration S]
 #                      [--build DIR] [--work DIR] [--no-2w] [--no-tcp] [--nice N]
+#                      [--baseline MXDNSD]
 #
 # Not part of the test run: it takes minutes and its numbers depend on the
 # machine. Every server is stopped on exit, whatever the exit.
@@ -23,6 +24,7 @@ TWO=1
 TCP=1
 PY=/usr/bin/python3
 NICE=0
+BASELINE=
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -37,7 +39,8 @@ while [ $# -gt 0 ]; do
 	--no-2w) TWO=0 ;;
 	--no-tcp) TCP=0 ;;
 	--nice) NICE=$2; shift ;;
-	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	--baseline) BASELINE=$2; shift ;;
+	-h|--help) sed -n '2,10p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -130,6 +133,7 @@ fi
 
 [ $TWO = 1 ] && ARGS+=(--two-workers)
 [ $TCP = 0 ] && ARGS+=(--no-tcp)
+[ -n "$BASELINE" ] && ARGS+=(--baseline "$BASELINE")
 
 STAMP=$(date +%Y%m%d-%H%M%S)
 $PY "$HERE/bench.py" --work "$WORK" --mxdnsd "$MXDNSD" --zerowork "$WORK/zerowork" \
