@@ -651,6 +651,9 @@ def main():
     allsrv = [Nsd(a), Knot(a), Rbldnsd(a), Mxdnsd(a), MxdnsdC0(a), MxdnsdBase(a), Zerowork(a)]
     wanted = a.servers.split(",")
     if a.baseline:
+        a.baseline = os.path.abspath(a.baseline)
+        if not os.access(a.baseline, os.X_OK):
+            ap.error("--baseline %s: not an executable file" % a.baseline)
         wanted.append("mxdnsd-base")
     servers = [s for s in allsrv if s.name in wanted]
     sets = [load_dataset("mail", d, a, a.work) for d in a.mail] + \
