@@ -685,7 +685,7 @@ START_TEST(schema4_values_survive_the_upgrade)
 	for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
 		uint8_t a[16], key[BLKEY_HDR + 5], wire[256];
 		int plen, kinds;
-		blkey_parse_entry(old[i].addr, a, &plen, wire, &kinds);
+		ck_assert_int_eq(blkey_parse_entry(old[i].addr, a, &plen, wire, &kinds), BLKEY_IP4);
 		MDB_val k = {blkey_ip(key, l.id, BLKEY_IP4, a, old[i].plen), key};
 		MDB_val v = {old[i].len, (void *)old[i].val};
 		ck_assert_int_eq(mdb_put(txn, s->entries, &k, &v, 0), 0);
