@@ -580,9 +580,10 @@ void answer_prefetch(struct answer_pre *a, struct dnsbl_readers *bl)
 		/* The addresses first, then the prefetches: the step over the
 		 * batch is then a short loop, and the batch's misses are all
 		 * in flight at once rather than a few at a time. */
-		if (a->step == 0 && bl && a->q.qname_len > z->apex_len)
-			a->n_warm = (uint8_t)dnsbl_warm_addrs(z->bl, bl, &a->bn, a->warm);
-		else if (a->step == 1)
+		if ((a->step == 0 || a->step == 2) && bl && a->q.qname_len > z->apex_len)
+			a->n_warm = (uint8_t)dnsbl_warm_addrs(z->bl, bl, &a->bn, a->step / 2,
+							      a->warm);
+		else if (a->step == 1 || a->step == 3)
 			for (int i = 0; i < a->n_warm; i++)
 				__builtin_prefetch(a->warm[i]);
 		a->step++;

@@ -536,6 +536,7 @@ static int cmd_walk(struct opts *o, const char *what)
 	}
 	for (int i = 0; i < ln.n; i++) {
 		size_t count[3] = {0, 0, 0}, excl = 0, expired = 0;
+		uint8_t touched[32] = {0}; /* the /8s a prune changes */
 		uint8_t pre[4] = {(uint8_t)(ln.rec[i].id >> 24), (uint8_t)(ln.rec[i].id >> 16),
 				  (uint8_t)(ln.rec[i].id >> 8), (uint8_t)ln.rec[i].id};
 		MDB_val k = {4, pre}, v;
@@ -561,6 +562,8 @@ static int cmd_walk(struct opts *o, const char *what)
 			excl += (val.flags & BLVAL_EXCLUDE) != 0;
 			expired += isexp;
 			if (prune) {
+				if (isexp)
+					blstore_fast_touch(touched, k.mv_data, k.mv_size);
 				if (isexp && (rc = mdb_cursor_del(c, 0)) != 0)
 					break;
 				pruned += isexp;
@@ -623,7 +626,8 @@ static int cmd_walk(struct opts *o, const char *what)
 		}
 		/* The filter kept every bit that deletes left behind: make it
 		 * exact again, in the same transaction as the prune. */
-		if (prune && (rc = blstore_filt_rebuild(txn, s, ln.rec[i].id)) != 0) {
+		if (prune && ((rc = blstore_filt_rebuild(txn, s, ln.rec[i].id)) != 0 ||
+			      (rc = blstore_fast_rebuild(txn, s, ln.rec[i].id, touched)) != 0)) {
 			rc = fail("%s: rebuilding the filter of %s: %s", o->db, ln.names[i],
 				  mx_strerror(rc));
 			goto out;

@@ -1068,6 +1068,8 @@ static int apply_txn(MDB_txn *txn, void *arg)
 	/* Likewise the /24s of the positive IPv4 entries, so that each
 	 * touched filter chunk is written once, at the end. */
 	struct blfilt *filt[BLIMPORT_MAX_LISTS] = {NULL};
+	/* And the /8s whose answer index must be rebuilt, deletes included. */
+	uint8_t touched[BLIMPORT_MAX_LISTS][32];
 	/* The texts this transaction stored: per attempt, since a retry
 	 * after MX_ELIMIT starts from an aborted transaction. */
 	struct blstore_strs strs = {0};
@@ -1076,6 +1078,7 @@ static int apply_txn(MDB_txn *txn, void *arg)
 	double last_report = 1.0;
 
 	memset(a->res, 0, sizeof(*a->res));
+	memset(touched, 0, sizeof(touched));
 	if ((vbuf = malloc(BLVAL_MAX)) == NULL) {
 		rc = -ENOMEM;
 		goto fail_db;
@@ -1114,12 +1117,14 @@ static int apply_txn(MDB_txn *txn, void *arg)
 			size_t n = 0;
 			if ((rc = blstore_list_clear(txn, s, l.id, &n)) != 0)
 				goto fail_db;
+			memset(touched[i], 0xFF, sizeof(touched[i]));
 			a->res->deleted += n;
 		}
 	}
 	for (size_t i = 0; i < im->n; i++) {
 		const struct blimport_entry *e = &im->e[i];
 		MDB_val k = {e->klen, im->pool + e->koff}, v = {e->vlen, im->pool + e->voff};
+		blstore_fast_touch(touched[e->list], k.mv_data, k.mv_size);
 		if (a->o->mode == BLAPPLY_DEL) {
 			mrc = mdb_del(txn, s->entries, &k, NULL);
 			if (mrc == MDB_NOTFOUND) {
@@ -1168,6 +1173,9 @@ static int apply_txn(MDB_txn *txn, void *arg)
 			if ((rc = blstore_plens_merge(txn, s, ids[i], &plens[i])) != 0 ||
 			    (rc = blstore_filt_merge(txn, s, ids[i], filt[i])) != 0)
 				goto fail_db;
+	for (size_t i = 0; i < im->n_lists; i++)
+		if ((rc = blstore_fast_rebuild(txn, s, ids[i], touched[i])) != 0)
+			goto fail_db;
 
 	if (!a->o->force && a->o->mode == BLAPPLY_PUT) {
 		for (int t = 0; t < 2; t++) {

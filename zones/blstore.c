@@ -1,6 +1,7 @@
 /* blstore: the DNSBL listing database (see blstore.h). */
 #include "blstore.h"
 
+#include "blfast.h"
 #include "errcode.h"
 #include "log.h"
 #include "name.h"
@@ -512,6 +513,14 @@ static size_t filt_key(uint8_t *buf, uint32_t id, int octet)
 	return 10;
 }
 
+static size_t fast_key(uint8_t *buf, uint32_t id, int octet)
+{
+	memcpy(buf, "fast:", 5);
+	be32(buf + 5, id);
+	buf[9] = (uint8_t)octet;
+	return 10;
+}
+
 /* Schema 1 -> 2: the prefix-length record of every list, from one pass
  * over the entries (sorted by list id, so one list at a time), then the
  * new version, all in the caller's write transaction. */
@@ -630,6 +639,43 @@ static int upgrade_mark(struct blstore *s, MDB_txn *txn, const char *what, char 
 	return 0;
 }
 
+/* Schema 5 -> 6: the answer index (blfast.h) of every list, every /8
+ * of it, then the new version. The list ids first: the rebuild writes
+ * into the database the list records are read from. */
+struct idvec {
+	uint32_t *id;
+	size_t n;
+};
+
+static int idvec_add(void *arg, const char *name, const struct blstore_list *l)
+{
+	struct idvec *v = arg;
+	(void)name;
+	uint32_t *id = realloc(v->id, (v->n + 1) * sizeof(*id));
+	if (id == NULL)
+		return -ENOMEM;
+	v->id = id;
+	v->id[v->n++] = l->id;
+	return 0;
+}
+
+static int upgrade_5_to_6(struct blstore *s, MDB_txn *txn, char *err, size_t errlen)
+{
+	struct idvec ids = {NULL, 0};
+	uint8_t all[32];
+	memset(all, 0xFF, sizeof(all));
+	int rc = blstore_list_each(txn, s, idvec_add, &ids);
+	for (size_t i = 0; i < ids.n && rc == 0; i++)
+		rc = blstore_fast_rebuild(txn, s, ids.id[i], all);
+	free(ids.id);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: upgrading the schema from 5 to 6: %s", s->path,
+			 mx_strerror(rc));
+		return rc;
+	}
+	return upgrade_mark(s, txn, "answer index", err, errlen);
+}
+
 /* The open's transaction: the DBI handles, the schema check, a writer's
  * upgrade. Aborted on failure (MX_ELIMIT: the map is full). */
 static int open_dbs(struct blstore *s, int rdonly, char *err, size_t errlen)
@@ -667,6 +713,8 @@ static int open_dbs(struct blstore *s, int rdonly, char *err, size_t errlen)
 		goto fail;
 	if (s->schema == 4 && !rdonly &&
 	    (rc = upgrade_mark(s, txn, "smaller values", err, errlen)) != 0)
+		goto fail;
+	if (s->schema == 5 && !rdonly && (rc = upgrade_5_to_6(s, txn, err, errlen)) != 0)
 		goto fail;
 	/* Committing (even a read-only txn) keeps the DBI handles open. */
 	mrc = mdb_txn_commit(txn);
@@ -892,6 +940,10 @@ int blstore_list_clear(MDB_txn *txn, const struct blstore *s, uint32_t id, size_
 	for (int o = 0; o < 256 && (rc == 0 || rc == MDB_NOTFOUND); o++) {
 		k.mv_size = filt_key(pk, id, o);
 		rc = mdb_del(txn, s->meta, &k, NULL);
+		if (rc == 0 || rc == MDB_NOTFOUND) {
+			k.mv_size = fast_key(pk, id, o);
+			rc = mdb_del(txn, s->meta, &k, NULL);
+		}
 	}
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : blstore_err(rc);
 }
@@ -1068,6 +1120,186 @@ out:
 	if (c)
 		mdb_cursor_close(c);
 	blfilt_free(f);
+	return rc;
+}
+
+/* ---- answer index (blfast.h) ---- */
+
+void blstore_fast_touch(uint8_t octets[32], const uint8_t *key, size_t klen)
+{
+	int first, last;
+	if (klen != BLKEY_HDR + 5 || key[4] != BLKEY_IP4)
+		return;
+	blfilt_span(key + BLKEY_HDR, key[BLKEY_HDR + 4], &first, &last);
+	for (int o = first; o <= last; o++)
+		octets[o >> 3] |= (uint8_t)(1 << (o & 7));
+}
+
+int blstore_fast_get(MDB_txn *txn, const struct blstore *s, uint32_t id, int octet,
+		     const uint8_t **rec)
+{
+	uint8_t kb[10];
+	MDB_val k = {fast_key(kb, id, octet), kb}, v;
+	*rec = NULL;
+	int rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return blstore_err(rc);
+	if (!blfast_valid(v.mv_data, v.mv_size))
+		return MX_EMALFORMED;
+	*rec = v.mv_data;
+	return 0;
+}
+
+/* The answers a /8's entries give, as the rebuild meets them: a value
+ * whose codes and reason are those of an earlier one counts for it. */
+#define FAST_ANSWERS 8
+struct fastscan {
+	struct blfast_ent *ents;
+	uint8_t *ans; /* per entry: its answer's index, or FAST_ANSWERS */
+	size_t n, cap;
+	struct blval val[FAST_ANSWERS];
+	const uint8_t *raw[FAST_ANSWERS]; /* in the map: copied before any write */
+	size_t rawlen[FAST_ANSWERS];
+	size_t count[FAST_ANSWERS];
+	int n_ans;
+};
+
+static int same_answer(const struct blval *a, const struct blval *b)
+{
+	return a->n_codes == b->n_codes && memcmp(a->codes, b->codes, (size_t)a->n_codes * 4) == 0 &&
+	       (a->flags & BLVAL_REASON_REF) == (b->flags & BLVAL_REASON_REF) &&
+	       a->reason_len == b->reason_len && memcmp(a->reason, b->reason, a->reason_len) == 0;
+}
+
+/* Notes one entry (or the cover, plen < 8) and what it answers. */
+static int fastscan_add(struct fastscan *f, const uint8_t addr[4], int plen, const MDB_val *v)
+{
+	struct blval val;
+	if (blval_decode(v->mv_data, v->mv_size, &val) != 0)
+		return MX_EMALFORMED;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 1024;
+		struct blfast_ent *e = realloc(f->ents, cap * sizeof(*e));
+		if (e == NULL)
+			return -ENOMEM;
+		f->ents = e;
+		uint8_t *a = realloc(f->ans, cap);
+		if (a == NULL)
+			return -ENOMEM;
+		f->ans = a;
+		f->cap = cap;
+	}
+	struct blfast_ent *e = &f->ents[f->n];
+	memcpy(e->addr, addr, 4);
+	e->plen = (uint8_t)plen;
+	/* Anything that depends on the time goes to the B-tree. */
+	e->cls = (val.flags & BLVAL_EXPIRES) ? BLFAST_OTHER
+		 : (val.flags & BLVAL_EXCLUDE) ? BLFAST_NONE
+					       : BLFAST_USUAL;
+	uint8_t a = FAST_ANSWERS;
+	if (e->cls == BLFAST_USUAL) {
+		for (int i = 0; i < f->n_ans && a == FAST_ANSWERS; i++)
+			if (same_answer(&f->val[i], &val))
+				a = (uint8_t)i;
+		if (a == FAST_ANSWERS && f->n_ans < FAST_ANSWERS && v->mv_size <= BLFAST_VAL_MAX) {
+			a = (uint8_t)f->n_ans++;
+			f->val[a] = val;
+			f->raw[a] = v->mv_data;
+			f->rawlen[a] = v->mv_size;
+			f->count[a] = 0;
+		}
+		if (a < FAST_ANSWERS)
+			f->count[a]++;
+	}
+	f->ans[f->n++] = a;
+	return 0;
+}
+
+/* Rebuilds (or deletes) the record of /8 o of list id from its entries. */
+static int fast_rebuild_one(MDB_txn *txn, const struct blstore *s, MDB_cursor *c, uint32_t id,
+			    int o, struct fastscan *f)
+{
+	uint8_t base[4] = {(uint8_t)o, 0, 0, 0}, probe[BLKEY_HDR + 5], kb[10], *rec = NULL;
+	struct blstore_hit cover;
+	MDB_val k, v;
+	size_t len;
+	int rc;
+
+	f->n = 0;
+	f->n_ans = 0;
+	/* The longest prefix shorter than /8 over it (now 0: expired or not,
+	 * an entry with an expiry makes its addresses ask the B-tree). */
+	if ((rc = blstore_match_ip(c, id, BLKEY_IP4, base, 7, NULL, 0, &cover)) != 0)
+		return rc;
+	if (cover.what != BLM_NONE) {
+		/* match_ip leaves the cursor on the entry it found. */
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT)) != 0)
+			return blstore_err(rc);
+		if ((rc = fastscan_add(f, base, 0, &v)) != 0)
+			return rc;
+	}
+	/* (o.0.0.0, length 0): before every entry of the /8. */
+	k.mv_size = blkey_ip(probe, id, BLKEY_IP4, base, 8);
+	k.mv_data = probe;
+	probe[BLKEY_HDR + 4] = 0;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *kp = k.mv_data;
+		if (k.mv_size != sizeof(probe) || memcmp(kp, probe, BLKEY_HDR) != 0 ||
+		    kp[BLKEY_HDR] != o)
+			break;
+		if (kp[BLKEY_HDR + 4] < 8)
+			continue; /* (o.0.0.0, <8): the cover's business */
+		if ((rc = fastscan_add(f, kp + BLKEY_HDR, kp[BLKEY_HDR + 4], &v)) != 0)
+			return rc;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return blstore_err(rc);
+
+	/* The usual answer: the one most listings give. */
+	int usual = -1;
+	for (int i = 0; i < f->n_ans; i++)
+		if (usual < 0 || f->count[i] > f->count[usual])
+			usual = i;
+	enum blfast_class cover_cls = BLFAST_NONE;
+	size_t first = 0;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->ents[i].cls == BLFAST_USUAL && f->ans[i] != usual)
+			f->ents[i].cls = BLFAST_OTHER;
+	if (cover.what != BLM_NONE) {
+		cover_cls = f->ents[0].cls;
+		first = 1;
+	}
+	rc = blfast_build(o, cover_cls, f->n > first ? f->ents + first : NULL, f->n - first,
+			  usual < 0 ? NULL : f->raw[usual], usual < 0 ? 0 : f->rawlen[usual], &rec,
+			  &len);
+	if (rc != 0)
+		return rc;
+	k.mv_size = fast_key(kb, id, o);
+	k.mv_data = kb;
+	v.mv_size = len;
+	v.mv_data = rec;
+	rc = rec ? mdb_put(txn, s->meta, &k, &v, 0) : mdb_del(txn, s->meta, &k, NULL);
+	free(rec);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : blstore_err(rc);
+}
+
+int blstore_fast_rebuild(MDB_txn *txn, const struct blstore *s, uint32_t id,
+			 const uint8_t octets[32])
+{
+	struct fastscan f = {0};
+	MDB_cursor *c = NULL;
+	int rc = mdb_cursor_open(txn, s->entries, &c);
+	if (rc != 0)
+		return blstore_err(rc);
+	for (int o = 0; o < 256 && rc == 0; o++)
+		if (octets[o >> 3] & (1 << (o & 7)))
+			rc = fast_rebuild_one(txn, s, c, id, o, &f);
+	mdb_cursor_close(c);
+	free(f.ents);
+	free(f.ans);
 	return rc;
 }
 

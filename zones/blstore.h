@@ -10,6 +10,8 @@
  *              "str:" + a 32-bit hash (schema 5; 64-bit in schema 4) ->
  *              a reason or source text that values refer to
  *              (blstore_val_compact).
+ *              "fast:ID" + one byte O -> the record of /8 O of the
+ *              list's answer index (schema 6, blfast.h).
  *   "entries": blkey keys (list id, type, address/prefix or domain) ->
  *              blval values (codes, reason, times, source).
  * The daemon opens it read-only; mxdns bl is the one writer. Every change
@@ -45,7 +47,8 @@
 /* Schema 2 added the "plen:ID" records, schema 3 the "filt:ID" filters,
  * schema 4 the "str:" texts (a list's million entries share a reason and
  * a source: stored once, the entries are half the size), schema 5 the
- * version 2 values (a third smaller again).
+ * version 2 values (a third smaller again), schema 6 the "fast:" answer
+ * index.
  * An older database is still read as it is (schema 1: every prefix length
  * is probed; below 3: no filter, every IPv4 lookup walks the B-tree); a
  * writer upgrades it in place when it opens it (one transaction: the new
@@ -53,7 +56,7 @@
  * keep the records (older mxdns) refuse it from then on. Older mxdnsd
  * refuse it too: upgrade the daemon before the tool. Values keep the
  * version they were written in until an import rewrites them. */
-#define BLSTORE_SCHEMA 5
+#define BLSTORE_SCHEMA 6
 #define BLVAL_VERSION 2
 
 enum {
@@ -227,6 +230,26 @@ int blstore_filt_merge(MDB_txn *txn, const struct blstore *s, uint32_t id, struc
 /* Rebuilds list id's filter from its entries (write txn): exact again
  * after deletes. Writes only the chunks that change. */
 int blstore_filt_rebuild(MDB_txn *txn, const struct blstore *s, uint32_t id);
+
+/* The answer index of an IPv4 list (schema 6, see blfast.h). Unlike the
+ * filter it is exact: every writer of a list's IPv4 entries, deletes
+ * included, rebuilds the record of every /8 it changed, in the same
+ * transaction, after writing the entries (blstore_fast_touch collects
+ * them, blstore_fast_rebuild writes them). */
+/* Marks in octets (a 256-bit set) the /8s an IPv4 entry key spans;
+ * other keys are ignored. */
+void blstore_fast_touch(uint8_t octets[32], const uint8_t *key, size_t klen);
+/* Rebuilds, from the entries, the records of list id for the /8s set in
+ * octets (write txn); a /8 with nothing listed loses its record. Returns
+ * 0, MX_EMALFORMED (an entry's value), -ENOMEM or an LMDB error. */
+int blstore_fast_rebuild(MDB_txn *txn, const struct blstore *s, uint32_t id,
+			 const uint8_t octets[32]);
+/* The record of /8 octet of list id: *rec points into the map (valid
+ * while txn reads that snapshot), NULL when there is none (nothing listed
+ * there, or a database before schema 6). Returns 0, MX_EMALFORMED (a
+ * record blfast_valid refuses) or MX_EDB. */
+int blstore_fast_get(MDB_txn *txn, const struct blstore *s, uint32_t id, int octet,
+		     const uint8_t **rec);
 
 /* The outcome of matching one key. */
 enum blmatch { BLM_NONE = 0, BLM_LISTED, BLM_EXCLUDED };

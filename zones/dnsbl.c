@@ -12,6 +12,7 @@
  *    the filter chunks, each tagged with the snapshot it belongs to. */
 #include "dnsbl.h"
 
+#include "blfast.h"
 #include "blkey.h"
 #include "blstore.h"
 #include "config.h"
@@ -78,6 +79,10 @@ struct filtcache {
 	unsigned long bound; /* the slot activation that last used it; 0 free */
 	size_t tag[256];
 	const uint8_t *chunk[256]; /* NULL: nothing listed in that /8 */
+	/* The /8's answer index record (blfast.h), fetched with the chunk
+	 * and checked once; NULL: none (before schema 6, nothing listed, or
+	 * a record that failed the check): the chunk and the B-tree say. */
+	const uint8_t *fast[256];
 };
 
 /* What a read transaction learns once about a list: which key types it
@@ -491,21 +496,29 @@ static MDB_cursor *cursor_fresh(struct rslot *s)
 	return s->cur;
 }
 
-/* Whether the list may list a4: its /24's bit, the chunk fetched (one
- * mdb_get) only when the cached one is from another snapshot. A chunk
- * that cannot be read (`mxdns bl prune` rewrites it) is not cached: every
- * lookup in its /8 walks the B-tree, slower and still right. */
-static int filt_maybe(const struct rslot *s, struct filtcache *f, const uint8_t a4[4])
+/* What the list's /8 records say of a4 without the B-tree: the answer
+ * index if the /8 has one, else the /24 filter (a clear bit: unlisted;
+ * a set one: walk). Both are fetched (mdb_get) only when the cached ones
+ * are from another snapshot. A chunk that cannot be read (`mxdns bl
+ * prune` rewrites it) is not cached: every lookup in its /8 walks the
+ * B-tree, slower and still right. */
+static enum blfast_verdict filt_verdict(const struct rslot *s, struct filtcache *f,
+					const uint8_t a4[4])
 {
 	unsigned o = a4[0];
 	if (f->tag[o] != s->txnid) {
-		const uint8_t *chunk;
+		const uint8_t *chunk, *fast;
 		if (blstore_filt_chunk(s->txn, s->env->store, f->id, (int)o, &chunk) != 0)
-			return 1;
+			return BLFAST_WALK;
+		if (blstore_fast_get(s->txn, s->env->store, f->id, (int)o, &fast) != 0)
+			fast = NULL;
 		f->chunk[o] = chunk;
+		f->fast[o] = fast;
 		f->tag[o] = s->txnid;
 	}
-	return blfilt_test(f->chunk[o], a4);
+	if (f->fast[o])
+		return blfast_lookup(f->fast[o], a4);
+	return blfilt_test(f->chunk[o], a4) ? BLFAST_WALK : BLFAST_UNLISTED;
 }
 
 void dnsbl_name_set(struct dnsbl_name *n, const uint8_t *rel, size_t len, int labels)
@@ -519,7 +532,7 @@ void dnsbl_name_set(struct dnsbl_name *n, const uint8_t *rel, size_t len, int la
 }
 
 size_t dnsbl_warm_addrs(const struct dnsbl_zone *bz, struct dnsbl_readers *r,
-			const struct dnsbl_name *nm, const void *at[DNSBL_WARM_MAX])
+			const struct dnsbl_name *nm, int stage, const void *at[DNSBL_WARM_MAX])
 {
 	const uint8_t *a4 = nm->a4;
 	size_t n = 0;
@@ -532,8 +545,21 @@ size_t dnsbl_warm_addrs(const struct dnsbl_zone *bz, struct dnsbl_readers *r,
 	for (size_t i = 0; i < bz->n_lists && n < DNSBL_WARM_MAX; i++) {
 		const struct listinfo *li = list_info_cached(s, bz->ids[i]);
 		const struct filtcache *f = li ? li->fc : NULL;
-		if (f && f->tag[a4[0]] == s->txnid && f->chunk[a4[0]])
+		if (f == NULL || f->tag[a4[0]] != s->txnid)
+			continue;
+		const uint8_t *fast = f->fast[a4[0]];
+		if (fast && stage == 0) {
+			at[n++] = blfast_bit_addr(fast, a4);
+			if (n < DNSBL_WARM_MAX)
+				at[n++] = blfast_rank_addr(fast, a4);
+		} else if (fast) {
+			/* The bit and rank are in cache now: the slot. */
+			const uint8_t *slot = blfast_slot(fast, a4);
+			if (slot)
+				at[n++] = slot;
+		} else if (f->chunk[a4[0]] && stage == 0) {
 			at[n++] = blfilt_byte(f->chunk[a4[0]], a4);
+		}
 	}
 	return n;
 }
@@ -725,9 +751,22 @@ void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const st
 		uint8_t types = li->mask;
 		struct blstore_hit hit;
 		int rc = 0, kind = 0; /* the BLKEY_ type of a listed match */
-		/* A clear /24 bit: nothing of this list covers a4, no walk.
-		 * (IPv6 and domains have no filter: see blstore.h.) */
-		if ((types & 1) && n4 == 4 && (li->fc == NULL || filt_maybe(s, li->fc, a4))) {
+		/* The /8's records answer most addresses without a walk.
+		 * (IPv6 and domains have none: see blstore.h.) */
+		enum blfast_verdict fv = BLFAST_WALK;
+		if ((types & 1) && n4 == 4 && li->fc)
+			fv = filt_verdict(s, li->fc, a4);
+		if (fv == BLFAST_LISTED) {
+			size_t vlen;
+			const uint8_t *val = blfast_value(li->fc->fast[a4[0]], &vlen);
+			if (blval_decode(val, vlen, &hit.val) != 0) {
+				fv = BLFAST_WALK;
+			} else {
+				hit.what = BLM_LISTED;
+				kind = BLKEY_IP4;
+			}
+		}
+		if ((types & 1) && n4 == 4 && fv == BLFAST_WALK) {
 			rc = blstore_match_ip(cursor_fresh(s), id, BLKEY_IP4, a4, 32, &li->plens, now, &hit);
 			if (rc == 0 && hit.what == BLM_LISTED)
 				kind = BLKEY_IP4;

@@ -73,14 +73,15 @@ void dnsbl_lookup(const struct dnsbl_zone *bz, struct dnsbl_readers *r, const st
 
 #define DNSBL_WARM_MAX 4
 
-/* Where a dnsbl_lookup of the same name that comes soon reads first, for
- * the caller to prefetch (answer.h: a batch's misses overlap): the byte
- * holding an IPv4 name's /24 filter bit in each of the zone's first
- * DNSBL_WARM_MAX lists whose chunk the worker's snapshot already holds.
+/* Where a dnsbl_lookup of the same name that comes soon reads, for the
+ * caller to prefetch (answer.h: a batch's misses overlap), in the zone's
+ * first lists whose /8 records the worker's snapshot already holds.
+ * Stage 0: an IPv4 name's bit and rank word in the answer index, or its
+ * /24 filter byte. Stage 1, once those are in cache: the index's slot.
  * Fills at[] and returns how many; 0 for other names. The addresses are
  * in the snapshot's map: a prefetch of one after the snapshot moved on
  * only warms the wrong line. */
 size_t dnsbl_warm_addrs(const struct dnsbl_zone *bz, struct dnsbl_readers *r,
-			const struct dnsbl_name *nm, const void *at[DNSBL_WARM_MAX]);
+			const struct dnsbl_name *nm, int stage, const void *at[DNSBL_WARM_MAX]);
 
 #endif

@@ -21,6 +21,9 @@
 #define FUZZ_ENTRY fuzz_entry_blkey
 #include "../../fuzz/fuzz_blkey.c"
 #undef FUZZ_ENTRY
+#define FUZZ_ENTRY fuzz_entry_blfast
+#include "../../fuzz/fuzz_blfast.c"
+#undef FUZZ_ENTRY
 #define FUZZ_ENTRY fuzz_entry_blimport
 #include "../../fuzz/fuzz_blimport.c"
 #undef FUZZ_ENTRY
@@ -45,7 +48,8 @@ struct fuzz_target {
 static const struct fuzz_target fuzz_targets[] = {
 	{"answer", fuzz_entry_answer}, {"zone", fuzz_entry_zone},
 	{"config", fuzz_entry_config}, {"blkey", fuzz_entry_blkey},
-	{"blimport", fuzz_entry_blimport}, {"spf", fuzz_entry_spf},
+	{"blfast", fuzz_entry_blfast}, {"blimport", fuzz_entry_blimport},
+	{"spf", fuzz_entry_spf},
 	{"dkim", fuzz_entry_dkim}, {"txtrec", fuzz_entry_txtrec},
 	{"dmarc", fuzz_entry_dmarc},
 };

@@ -4,6 +4,7 @@
  * malformed names, ACLs, expiry, a commit becoming visible to a worker's
  * renewed read transaction, and the /24 filter in front of the B-tree
  * (used on schema 3, refetched after each commit, not on schema 2). */
+#include "blfast.h"
 #include "blimport.h"
 #include "blkey.h"
 #include "blstore.h"
@@ -265,8 +266,10 @@ END_TEST
 
 /* Writes an IPv4 entry straight into the entries database, behind the
  * filter's back (no writer does that: it shows whether a lookup trusted
- * the filter), or sets the schema record. */
-static void raw_entry(const char *list, const char *addr, uint8_t code)
+ * the filter), or sets the schema record. With drop_index, the /8's
+ * answer index record goes too, as if a writer before schema 6 had
+ * written the entry: then the filter and the tree decide. */
+static void raw_entry_ex(const char *list, const char *addr, uint8_t code, int drop_index)
 {
 	struct blstore *s;
 	MDB_txn *txn;
@@ -283,8 +286,21 @@ static void raw_entry(const char *list, const char *addr, uint8_t code)
 	MDB_val k = {kl, key}, d = {(size_t)vl, val};
 	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
 	ck_assert_int_eq(mdb_put(txn, s->entries, &k, &d, 0), 0);
+	if (drop_index) {
+		uint8_t fk[10] = {'f', 'a', 's', 't', ':'};
+		memcpy(fk + 5, key, 4); /* the list id */
+		fk[9] = a[0];
+		MDB_val mk = {sizeof(fk), fk};
+		int rc = mdb_del(txn, s->meta, &mk, NULL);
+		ck_assert(rc == 0 || rc == MDB_NOTFOUND);
+	}
 	ck_assert_int_eq(mdb_txn_commit(txn), 0);
 	blstore_close(s);
+}
+
+static void raw_entry(const char *list, const char *addr, uint8_t code)
+{
+	raw_entry_ex(list, addr, code, 1);
 }
 
 static void set_schema(uint32_t ver)
@@ -360,6 +376,165 @@ START_TEST(filter_in_front_of_the_tree)
 }
 END_TEST
 
+/* The answer index decides without the tree where it can: an entry
+ * written behind its back is not seen in a /24 it describes, and every
+ * writer's change (add, delete, exclusion, another code) is. */
+START_TEST(index_in_front_of_the_tree)
+{
+	struct zone *z = load();
+	struct dnsbl_readers *r = dnsbl_readers_new();
+	put("bl.example", "plain", "9.9.9.9 spam\n9.9.8.0/24 spam\n", 0);
+	raw_entry_ex("bl.example", "9.9.9.10", 6, 0);
+	dnsbl_readers_refresh(r, 1);
+	ck_assert_int_eq(look(z, r, "9.9.9.9", NULL, 1500, 1), DNSBL_LISTED);
+	ck_assert_int_eq(look(z, r, "10.9.9.9", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	ck_assert_int_eq(look(z, r, "200.8.9.9", NULL, 1500, 0), DNSBL_LISTED);
+	/* the answer is the entry's, TXT and all */
+	ck_assert_int_eq(look(z, r, "9.9.9.9", NULL, 1500, 1), DNSBL_LISTED);
+	ck_assert_int_eq(ans.n_codes, 1);
+	ck_assert_mem_eq(ans.codes[0], "\x7f\0\0\2", 4);
+	ck_assert_int_eq(ans.txt_len, 5);
+	ck_assert_mem_eq(ans.txt, "\x04spam", 5);
+	/* a delete and an exclusion are seen at once */
+	struct blstore *s;
+	struct blimport im;
+	struct blimport_opts o = {0};
+	struct blapply_opts ao = {BLAPPLY_DEL, 0, 0, {1e40, 1e40}, 0};
+	struct blapply_result res;
+	ck_assert_msg(blstore_open(path, 0, &s, err, sizeof(err)) == 0, "%s", err);
+	o.format = "plain";
+	o.list = "bl.example";
+	o.now = 1000;
+	blimport_init(&im);
+	FILE *f = fmemopen("9.9.9.9\n", 8, "r");
+	ck_assert_msg(blimport_stream(&im, f, "t", &o, err, sizeof(err)) == 0, "%s", err);
+	fclose(f);
+	blimport_sort(&im);
+	ck_assert_msg(blimport_apply(s, &im, &ao, &res, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(res.deleted, 1);
+	blimport_cleanup(&im);
+	blstore_close(s);
+	put("bl.example", "ip4set", "!9.9.8.7\n9.9.8.8 :127.0.0.3:other\n", 0);
+	dnsbl_readers_refresh(r, 100);
+	ck_assert_int_eq(look(z, r, "9.9.9.9", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	ck_assert_int_eq(look(z, r, "7.8.9.9", NULL, 1500, 0), DNSBL_NXDOMAIN);
+	ck_assert_int_eq(look(z, r, "6.8.9.9", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_mem_eq(ans.codes[0], "\x7f\0\0\2", 4);
+	ck_assert_int_eq(look(z, r, "8.8.9.9", NULL, 1500, 0), DNSBL_LISTED);
+	ck_assert_mem_eq(ans.codes[0], "\x7f\0\0\3", 4);
+	dnsbl_readers_free(r);
+	zone_unref(z);
+}
+END_TEST
+
+/* Every verdict of the answer index, as the writer builds it from a
+ * random list (nested prefixes, exclusions, other codes, expiring
+ * entries, deletes), is the tree's longest-prefix match, at a time before
+ * and after the expiry; and most addresses get a verdict. */
+START_TEST(index_agrees_with_the_tree)
+{
+	enum { N = 4000, PROBES = 40000 };
+	static const int plens[] = {7, 8, 12, 16, 20, 23, 24, 24, 24, 25, 28, 30, 31, 32, 32, 32, 32};
+	size_t cap = (size_t)N * 48 + 128, o = 0;
+	char *text = malloc(cap), *dels = malloc(cap), *exp = malloc(cap);
+	size_t od = 0, oe = 0;
+	unsigned seed = 12345;
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(dels);
+	ck_assert_ptr_nonnull(exp);
+	o += (size_t)snprintf(text + o, cap - o, ":127.0.0.2:Listed $\n");
+	for (int i = 0; i < N; i++) {
+		int p = plens[rand_r(&seed) % (sizeof(plens) / sizeof(plens[0]))];
+		/* a small space, so that prefixes nest and share /24s */
+		unsigned a = (8u + (unsigned)rand_r(&seed) % 3) << 24 |
+			     ((unsigned)rand_r(&seed) % 4) << 16 |
+			     ((unsigned)rand_r(&seed) % 16) << 8 | (unsigned)rand_r(&seed) % 256;
+		a &= p ? ~0u << (32 - p) : 0;
+		char ip[32];
+		snprintf(ip, sizeof(ip), "%u.%u.%u.%u/%d", a >> 24, a >> 16 & 255, a >> 8 & 255,
+			 a & 255, p);
+		int kind = rand_r(&seed) % 20;
+		if (kind == 0)
+			oe += (size_t)snprintf(exp + oe, cap - oe, "%s EXPIRING\n", ip);
+		else if (kind == 1)
+			o += (size_t)snprintf(text + o, cap - o, "!%s\n", ip);
+		else if (kind == 2)
+			o += (size_t)snprintf(text + o, cap - o, "%s :127.0.0.3:\n", ip);
+		else
+			o += (size_t)snprintf(text + o, cap - o, "%s\n", ip);
+		if (kind > 2 && rand_r(&seed) % 10 == 0)
+			od += (size_t)snprintf(dels + od, cap - od, "%s\n", ip);
+	}
+	put("bl.example", "ip4trie", text, 1);
+	put("bl.example", "plain", exp, 1);
+	struct blstore *s;
+	struct blimport im;
+	struct blimport_opts io = {0};
+	struct blapply_opts ao = {BLAPPLY_DEL, 0, 1, {1e40, 1e40}, 0};
+	struct blapply_result res;
+	ck_assert_msg(blstore_open(path, 0, &s, err, sizeof(err)) == 0, "%s", err);
+	io.format = "plain";
+	io.list = "bl.example";
+	io.now = 1000;
+	blimport_init(&im);
+	FILE *f = fmemopen(dels, od, "r");
+	ck_assert_msg(blimport_stream(&im, f, "t", &io, err, sizeof(err)) == 0, "%s", err);
+	fclose(f);
+	blimport_sort(&im);
+	ck_assert_msg(blimport_apply(s, &im, &ao, &res, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_gt(res.deleted, 0);
+	blimport_cleanup(&im);
+
+	MDB_txn *txn;
+	MDB_cursor *c;
+	uint32_t id = blkey_list_id("bl.example");
+	size_t decided = 0, listed = 0;
+	ck_assert_int_eq(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+	ck_assert_int_eq(mdb_cursor_open(txn, s->entries, &c), 0);
+	for (int i = 0; i < PROBES; i++) {
+		uint8_t a[4] = {(uint8_t)(8 + rand_r(&seed) % 3), (uint8_t)(rand_r(&seed) % 5),
+				(uint8_t)(rand_r(&seed) % 17), (uint8_t)rand_r(&seed)};
+		const uint8_t *rec;
+		ck_assert_int_eq(blstore_fast_get(txn, s, id, a[0], &rec), 0);
+		enum blfast_verdict v = rec ? blfast_lookup(rec, a) : BLFAST_UNLISTED;
+		for (int t = 0; t < 2; t++) {
+			struct blstore_hit hit;
+			ck_assert_int_eq(blstore_match_ip(c, id, BLKEY_IP4, a, 32, NULL,
+							  t ? 2500 : 1500, &hit), 0);
+			if (v == BLFAST_WALK)
+				continue;
+			ck_assert_msg((hit.what == BLM_LISTED) == (v == BLFAST_LISTED),
+				      "%u.%u.%u.%u: index %d, tree %d", a[0], a[1], a[2], a[3], v,
+				      hit.what);
+			if (v == BLFAST_LISTED) {
+				size_t vlen;
+				struct blval want;
+				const uint8_t *val = blfast_value(rec, &vlen);
+				ck_assert_int_eq(blval_decode(val, vlen, &want), 0);
+				ck_assert_int_eq(hit.val.n_codes, want.n_codes);
+				ck_assert_mem_eq(hit.val.codes, want.codes, (size_t)want.n_codes * 4);
+				ck_assert_int_eq(hit.val.reason_len, want.reason_len);
+				ck_assert(memcmp(hit.val.reason, want.reason, want.reason_len) == 0);
+			}
+		}
+		decided += v != BLFAST_WALK;
+		listed += v == BLFAST_LISTED;
+	}
+	/* The index must carry its weight, not ask the tree for everything.
+	 * This list is dense (some 20 entries a /24, nested, with other codes
+	 * and expiries), so most of its /24s rightly ask; with this seed 37 %
+	 * of the probes are decided and 12 % found listed. */
+	ck_assert_uint_gt(decided, PROBES / 4);
+	ck_assert_uint_gt(listed, PROBES / 10);
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	blstore_close(s);
+	free(text);
+	free(dels);
+	free(exp);
+}
+END_TEST
+
 /* More lists than a worker caches filters for: the lists beyond walk the
  * tree, the caches move between lists as zones ask, answers stay right. */
 START_TEST(many_lists)
@@ -428,6 +603,8 @@ int main(void)
 	tcase_add_test(tc, two_lists_and_live_change);
 	tcase_add_test(tc, long_txt_split);
 	tcase_add_test(tc, filter_in_front_of_the_tree);
+	tcase_add_test(tc, index_in_front_of_the_tree);
+	tcase_add_test(tc, index_agrees_with_the_tree);
 	tcase_add_test(tc, many_lists);
 	tcase_add_test(tc, load_errors);
 	suite_add_tcase(s, tc);
