@@ -1,6 +1,7 @@
 /* blfast: the answer index of an IPv4 list (see blfast.h). */
 #include "blfast.h"
 
+#include "bigend.h"
 #include "blfilt.h"
 #include "errcode.h"
 
@@ -10,19 +11,6 @@
 
 #define RANK_OFF (BLFAST_HDR + BLFILT_CHUNK)
 #define VAL_OFF (RANK_OFF + BLFAST_WORDS * 4)
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static unsigned idx24(const struct blfast_ent *e)
 {
@@ -121,7 +109,7 @@ int blfast_build(int octet, enum blfast_class cover, struct blfast_ent *ents, si
 	}
 	uint32_t before = 0;
 	for (int w = 0; w < BLFAST_WORDS; w++) {
-		be32(rec + RANK_OFF + w * 4, before);
+		bigend_put32(rec + RANK_OFF + w * 4, before);
 		uint64_t x;
 		memcpy(&x, bm + w * 8, 8);
 		before += blfast_popcount(x);
@@ -129,7 +117,7 @@ int blfast_build(int octet, enum blfast_class cover, struct blfast_ent *ents, si
 	rec[0] = BLFAST_VERSION;
 	rec[2] = (uint8_t)(vlen >> 8);
 	rec[3] = (uint8_t)vlen;
-	be32(rec + 4, ns);
+	bigend_put32(rec + 4, ns);
 	if (vlen)
 		memcpy(rec + VAL_OFF, val, vlen);
 	free(cls);
@@ -147,12 +135,12 @@ int blfast_valid(const uint8_t *rec, size_t len)
 	if (len < VAL_OFF || rec[0] != BLFAST_VERSION)
 		return 0;
 	size_t vlen = (size_t)rec[2] << 8 | rec[3];
-	uint32_t ns = rd32(rec + 4);
+	uint32_t ns = bigend_get32(rec + 4);
 	if (vlen > BLFAST_VAL_MAX || len != VAL_OFF + vlen + (size_t)ns * 4)
 		return 0;
 	uint32_t before = 0;
 	for (int w = 0; w < BLFAST_WORDS; w++) {
-		if (rd32(rec + RANK_OFF + w * 4) != before)
+		if (bigend_get32(rec + RANK_OFF + w * 4) != before)
 			return 0;
 		uint64_t x;
 		memcpy(&x, rec + BLFAST_HDR + w * 8, 8);

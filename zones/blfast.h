@@ -35,6 +35,7 @@
 #ifndef MXDNS_BLFAST_H
 #define MXDNS_BLFAST_H
 
+#include "bigend.h"
 #include "blfilt.h"
 
 #include <stddef.h>
@@ -104,8 +105,7 @@ static inline const uint8_t *blfast_slot(const uint8_t *rec, const uint8_t addr[
 	unsigned idx = (unsigned)addr[1] << 8 | addr[2];
 	if (!(bm[idx >> 3] >> (7 - (idx & 7)) & 1))
 		return NULL;
-	const uint8_t *rk = bm + BLFILT_CHUNK + (idx >> 6) * 4;
-	uint32_t r = (uint32_t)rk[0] << 24 | (uint32_t)rk[1] << 16 | (uint32_t)rk[2] << 8 | rk[3];
+	uint32_t r = bigend_get32(bm + BLFILT_CHUNK + (idx >> 6) * 4);
 	if (idx & 63) {
 		uint64_t x;
 		__builtin_memcpy(&x, bm + (idx >> 6) * 8, 8);

@@ -1,6 +1,7 @@
 /* blstore: the DNSBL listing database (see blstore.h). */
 #include "blstore.h"
 
+#include "bigend.h"
 #include "blfast.h"
 #include "errcode.h"
 #include "log.h"
@@ -26,33 +27,6 @@
 #define MIN_MAPSIZE ((size_t)64 << 20)
 #define MAX_READERS 1024
 
-static void be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* Whether every code is 127.0.0.d, the form a version 2 value holds in
  * one byte: almost every list's. */
 static int codes_low(const struct blval *v)
@@ -66,9 +40,9 @@ static int codes_low(const struct blval *v)
 static void put_time(uint8_t *p, uint64_t t, size_t width)
 {
 	if (width == 8)
-		be64(p, t);
+		bigend_put64(p, t);
 	else
-		be32(p, (uint32_t)t);
+		bigend_put32(p, (uint32_t)t);
 }
 
 int blval_encode(const struct blval *v, uint8_t *out, size_t cap)
@@ -122,7 +96,7 @@ int blval_encode(const struct blval *v, uint8_t *out, size_t cap)
 
 static uint64_t get_time(const uint8_t *p, size_t width)
 {
-	return width == 8 ? rd64(p) : rd32(p);
+	return width == 8 ? bigend_get64(p) : bigend_get32(p);
 }
 
 /* Both versions: version 1 is version 2 with four-byte codes, eight-byte
@@ -260,7 +234,7 @@ static int str_intern(MDB_txn *txn, const struct blstore *s, struct blstore_strs
 	MDB_val k, v;
 	int rc;
 
-	be32(ref, h);
+	bigend_put32(ref, h);
 	*stored = 1;
 	for (int i = 0; i < known->n; i++)
 		if (known->hash[i] == h)
@@ -449,7 +423,7 @@ static int put_schema(MDB_txn *txn, const struct blstore *s, uint32_t ver)
 {
 	uint8_t buf[4];
 	MDB_val k = {6, "schema"}, v = {4, buf};
-	be32(buf, ver);
+	bigend_put32(buf, ver);
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
@@ -461,7 +435,7 @@ int blstore_schema_get(MDB_txn *txn, const struct blstore *s, uint32_t *ver)
 		return blstore_err(rc);
 	if (v.mv_size != 4)
 		return MX_ESCHEMA;
-	*ver = rd32(v.mv_data);
+	*ver = bigend_get32(v.mv_data);
 	return 0;
 }
 
@@ -501,14 +475,14 @@ static int check_schema(struct blstore *s, MDB_txn *txn, int create, char *err, 
 static size_t plens_key(uint8_t *buf, uint32_t id)
 {
 	memcpy(buf, "plen:", 5);
-	be32(buf + 5, id);
+	bigend_put32(buf + 5, id);
 	return 9;
 }
 
 static size_t filt_key(uint8_t *buf, uint32_t id, int octet)
 {
 	memcpy(buf, "filt:", 5);
-	be32(buf + 5, id);
+	bigend_put32(buf + 5, id);
 	buf[9] = (uint8_t)octet;
 	return 10;
 }
@@ -516,7 +490,7 @@ static size_t filt_key(uint8_t *buf, uint32_t id, int octet)
 static size_t fast_key(uint8_t *buf, uint32_t id, int octet)
 {
 	memcpy(buf, "fast:", 5);
-	be32(buf + 5, id);
+	bigend_put32(buf + 5, id);
 	buf[9] = (uint8_t)octet;
 	return 10;
 }
@@ -538,7 +512,7 @@ static int upgrade_1_to_2(struct blstore *s, MDB_txn *txn, char *err, size_t err
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < BLKEY_HDR)
 			continue;
-		uint32_t kid = rd32(k.mv_data);
+		uint32_t kid = bigend_get32(k.mv_data);
 		if (have && kid != id) {
 			if ((rc = blstore_plens_merge(txn, s, id, &acc)) != 0)
 				goto fail_ours;
@@ -587,7 +561,7 @@ static int upgrade_2_to_3(struct blstore *s, MDB_txn *txn, char *err, size_t err
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < BLKEY_HDR)
 			continue;
-		uint32_t kid = rd32(k.mv_data);
+		uint32_t kid = bigend_get32(k.mv_data);
 		if (have && kid != id) {
 			if ((rc = blstore_filt_merge(txn, s, id, f)) != 0)
 				goto fail_ours;
@@ -828,9 +802,9 @@ static int decode_list(const MDB_val *v, struct blstore_list *out)
 	if (v->mv_size < 16)
 		return MX_EMALFORMED;
 	const uint8_t *p = v->mv_data;
-	out->id = rd32(p);
-	out->ttl = rd32(p + 4);
-	out->created = rd64(p + 8);
+	out->id = bigend_get32(p);
+	out->ttl = bigend_get32(p + 4);
+	out->created = bigend_get64(p + 8);
 	return 0;
 }
 
@@ -852,9 +826,9 @@ int blstore_list_put(MDB_txn *txn, const struct blstore *s, const char *name,
 {
 	uint8_t kb[300], vb[16];
 	MDB_val k = {list_key(kb, sizeof(kb), name), kb}, v = {16, vb};
-	be32(vb, l->id);
-	be32(vb + 4, l->ttl);
-	be64(vb + 8, l->created);
+	bigend_put32(vb, l->id);
+	bigend_put32(vb + 4, l->ttl);
+	bigend_put64(vb + 8, l->created);
 	return blstore_err(mdb_put(txn, s->meta, &k, &v, 0));
 }
 
@@ -869,7 +843,7 @@ int blstore_list_ensure(MDB_txn *txn, const struct blstore *s, const char *name,
 	out->ttl = 0;
 	out->created = (uint64_t)time(NULL);
 	memcpy(ib, "id:", 3);
-	be32(ib + 3, out->id);
+	bigend_put32(ib + 3, out->id);
 	MDB_val k = {7, ib}, v = {strlen(name), (void *)name};
 	rc = mdb_put(txn, s->meta, &k, &v, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST)
@@ -912,7 +886,7 @@ int blstore_list_clear(MDB_txn *txn, const struct blstore *s, uint32_t id, size_
 {
 	MDB_cursor *c = NULL;
 	uint8_t pre[4];
-	be32(pre, id);
+	bigend_put32(pre, id);
 	MDB_val k = {4, pre}, v;
 	size_t n = 0;
 	int rc = mdb_cursor_open(txn, s->entries, &c);
@@ -980,9 +954,9 @@ static int plens_read(MDB_txn *txn, const struct blstore *s, uint32_t id,
 		return blstore_err(rc);
 	if (v.mv_size != 32)
 		return MX_EMALFORMED;
-	out->ip4 = rd64(v.mv_data);
+	out->ip4 = bigend_get64(v.mv_data);
 	for (int i = 0; i < 3; i++)
-		out->ip6[i] = rd64((const uint8_t *)v.mv_data + 8 + 8 * i);
+		out->ip6[i] = bigend_get64((const uint8_t *)v.mv_data + 8 + 8 * i);
 	return 0;
 }
 
@@ -1007,9 +981,9 @@ int blstore_plens_merge(MDB_txn *txn, const struct blstore *s, uint32_t id,
 	if ((p.ip4 | add->ip4) == p.ip4 && (p.ip6[0] | add->ip6[0]) == p.ip6[0] &&
 	    (p.ip6[1] | add->ip6[1]) == p.ip6[1] && (p.ip6[2] | add->ip6[2]) == p.ip6[2])
 		return 0; /* nothing new: no write */
-	be64(vb, p.ip4 | add->ip4);
+	bigend_put64(vb, p.ip4 | add->ip4);
 	for (int i = 0; i < 3; i++)
-		be64(vb + 8 + 8 * i, p.ip6[i] | add->ip6[i]);
+		bigend_put64(vb + 8 + 8 * i, p.ip6[i] | add->ip6[i]);
 	MDB_val k = {plens_key(kb, id), kb}, v = {32, vb};
 	return blstore_err(mdb_put(txn, s->meta, &k, &v, 0));
 }
@@ -1089,7 +1063,7 @@ int blstore_filt_rebuild(MDB_txn *txn, const struct blstore *s, uint32_t id)
 	MDB_val k = {BLKEY_HDR, pre}, v;
 	int rc = -ENOMEM, mrc;
 
-	be32(pre, id);
+	bigend_put32(pre, id);
 	pre[4] = BLKEY_IP4;
 	if (f == NULL)
 		goto out;
