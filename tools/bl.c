@@ -625,11 +625,12 @@ static int cmd_walk(struct opts *o, const char *what)
 			goto out;
 		}
 		/* The filter kept every bit that deletes left behind: make it
-		 * exact again, in the same transaction as the prune. */
+		 * exact again, and the answer index of the /8s that lost
+		 * entries, in the same transaction as the prune. */
 		if (prune && ((rc = blstore_filt_rebuild(txn, s, ln.rec[i].id)) != 0 ||
 			      (rc = blstore_fast_rebuild(txn, s, ln.rec[i].id, touched)) != 0)) {
-			rc = fail("%s: rebuilding the filter of %s: %s", o->db, ln.names[i],
-				  mx_strerror(rc));
+			rc = fail("%s: rebuilding the filter and answer index of %s: %s", o->db,
+				  ln.names[i], mx_strerror(rc));
 			goto out;
 		}
 		rc = 0;

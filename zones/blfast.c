@@ -53,7 +53,7 @@ static void slot_of(const uint8_t c[256], uint8_t slot[4])
 }
 
 int blfast_build(int octet, enum blfast_class cover, struct blfast_ent *ents, size_t n,
-		 const uint8_t *val, size_t vlen, uint8_t **out, size_t *outlen)
+                 const uint8_t *val, size_t vlen, uint8_t **out, size_t *outlen)
 {
 	uint8_t *cls = NULL, *rec = NULL;
 	int rc = MX_EINVAL;
@@ -134,7 +134,7 @@ int blfast_valid(const uint8_t *rec, size_t len)
 {
 	if (len < VAL_OFF || rec[0] != BLFAST_VERSION)
 		return 0;
-	size_t vlen = (size_t)rec[2] << 8 | rec[3];
+	size_t vlen = blfast_vlen(rec);
 	uint32_t ns = bigend_get32(rec + 4);
 	if (vlen > BLFAST_VAL_MAX || len != VAL_OFF + vlen + (size_t)ns * 4)
 		return 0;
@@ -151,6 +151,6 @@ int blfast_valid(const uint8_t *rec, size_t len)
 
 const uint8_t *blfast_value(const uint8_t *rec, size_t *vlen)
 {
-	*vlen = (size_t)rec[2] << 8 | rec[3];
+	*vlen = blfast_vlen(rec);
 	return rec + VAL_OFF;
 }

@@ -71,7 +71,7 @@ struct blfast_ent {
  * (no record); MX_EINVAL for an entry outside the /8 or a bad length;
  * -ENOMEM. */
 int blfast_build(int octet, enum blfast_class cover, struct blfast_ent *ents, size_t n,
-		 const uint8_t *val, size_t vlen, uint8_t **out, size_t *outlen);
+                 const uint8_t *val, size_t vlen, uint8_t **out, size_t *outlen);
 
 /* Whether rec (len bytes, as stored) is a record this code reads: the
  * version, the lengths and the rank table all agree with the bitmap. A
@@ -82,6 +82,12 @@ int blfast_valid(const uint8_t *rec, size_t len);
 const uint8_t *blfast_value(const uint8_t *rec, size_t *vlen);
 
 enum blfast_verdict { BLFAST_UNLISTED = 0, BLFAST_LISTED, BLFAST_WALK };
+
+/* The length of a record's usual value (its header's bytes 2..3). */
+static inline size_t blfast_vlen(const uint8_t *rec)
+{
+	return (size_t)rec[2] << 8 | rec[3];
+}
 
 /* The set bits of x: one instruction where the target has it (the
  * build does not assume it), else a few shifts and adds. */
@@ -114,8 +120,7 @@ static inline const uint8_t *blfast_slot(const uint8_t *rec, const uint8_t addr[
 #endif
 		r += blfast_popcount(x >> (64 - (idx & 63))); /* big-endian: the bits before */
 	}
-	size_t vlen = (size_t)rec[2] << 8 | rec[3];
-	return bm + BLFILT_CHUNK + BLFAST_WORDS * 4 + vlen + (size_t)r * 4;
+	return bm + BLFILT_CHUNK + BLFAST_WORDS * 4 + blfast_vlen(rec) + (size_t)r * 4;
 }
 
 /* What a valid record says of addr. */

@@ -235,9 +235,10 @@ int blstore_filt_rebuild(MDB_txn *txn, const struct blstore *s, uint32_t id);
  * filter it is exact: every writer of a list's IPv4 entries, deletes
  * included, rebuilds the record of every /8 it changed, in the same
  * transaction, after writing the entries (blstore_fast_touch collects
- * them, blstore_fast_rebuild writes them). */
-/* Marks in octets (a 256-bit set) the /8s an IPv4 entry key spans;
- * other keys are ignored. */
+ * them, blstore_fast_rebuild writes them).
+ *
+ * blstore_fast_touch marks in octets (a 256-bit set) the /8s an IPv4
+ * entry key spans; other keys are ignored. */
 void blstore_fast_touch(uint8_t octets[32], const uint8_t *key, size_t klen);
 /* Rebuilds, from the entries, the records of list id for the /8s set in
  * octets (write txn); a /8 with nothing listed loses its record. Returns

@@ -78,7 +78,7 @@ struct filtcache {
 	uint32_t id;
 	unsigned long bound; /* the slot activation that last used it; 0 free */
 	size_t tag[256];
-	const uint8_t *chunk[256]; /* NULL: nothing listed in that /8 */
+	const uint8_t *chunk[256]; /* NULL: nothing listed in that /8, or fast[] holds it */
 	/* The /8's answer index record (blfast.h), fetched with the chunk
 	 * and checked once; NULL: none (before schema 6, nothing listed, or
 	 * a record that failed the check): the chunk and the B-tree say. */
@@ -498,20 +498,22 @@ static MDB_cursor *cursor_fresh(struct rslot *s)
 
 /* What the list's /8 records say of a4 without the B-tree: the answer
  * index if the /8 has one, else the /24 filter (a clear bit: unlisted;
- * a set one: walk). Both are fetched (mdb_get) only when the cached ones
- * are from another snapshot. A chunk that cannot be read (`mxdns bl
- * prune` rewrites it) is not cached: every lookup in its /8 walks the
- * B-tree, slower and still right. */
+ * a set one: walk). They are fetched (mdb_get) only when the cached ones
+ * are from another snapshot, and the filter chunk only for a /8 without
+ * an index record. A chunk that cannot be read (`mxdns bl prune`
+ * rewrites it) is not cached: every lookup in its /8 walks the B-tree,
+ * slower and still right. */
 static enum blfast_verdict filt_verdict(const struct rslot *s, struct filtcache *f,
 					const uint8_t a4[4])
 {
 	unsigned o = a4[0];
 	if (f->tag[o] != s->txnid) {
-		const uint8_t *chunk, *fast;
-		if (blstore_filt_chunk(s->txn, s->env->store, f->id, (int)o, &chunk) != 0)
-			return BLFAST_WALK;
+		const uint8_t *chunk = NULL, *fast;
 		if (blstore_fast_get(s->txn, s->env->store, f->id, (int)o, &fast) != 0)
 			fast = NULL;
+		if (fast == NULL &&
+		    blstore_filt_chunk(s->txn, s->env->store, f->id, (int)o, &chunk) != 0)
+			return BLFAST_WALK;
 		f->chunk[o] = chunk;
 		f->fast[o] = fast;
 		f->tag[o] = s->txnid;

@@ -40,7 +40,7 @@ static int fuzz_blfast_oracle(const struct blfast_ent *e, size_t n, int cover, c
 	int best = -1, cls = cover;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t p = (uint32_t)e[i].addr[0] << 24 | (uint32_t)e[i].addr[1] << 16 |
-			     (uint32_t)e[i].addr[2] << 8 | e[i].addr[3];
+		             (uint32_t)e[i].addr[2] << 8 | e[i].addr[3];
 		uint32_t m = ~0u << (32 - e[i].plen);
 		if ((x & m) == (p & m) && e[i].plen > best) {
 			best = e[i].plen;
@@ -57,10 +57,12 @@ static void fuzz_blfast_built(const uint8_t *in, size_t len)
 	int cover = len ? in[0] % 3 : 0;
 	for (size_t o = 1; o + 5 <= len && n < FUZZ_BLFAST_MAX; o += 5) {
 		struct blfast_ent x = {{9, in[o], in[o + 1], in[o + 2]},
-				       (uint8_t)(8 + in[o + 3] % 25), (uint8_t)(in[o + 4] % 3)};
+		                       (uint8_t)(8 + in[o + 3] % 25),
+		                       (uint8_t)(in[o + 4] % 3)};
 		uint32_t m = ~0u << (32 - x.plen);
 		uint32_t p = ((uint32_t)9 << 24 | (uint32_t)x.addr[1] << 16 |
-			      (uint32_t)x.addr[2] << 8 | x.addr[3]) & m;
+		              (uint32_t)x.addr[2] << 8 | x.addr[3]) &
+		             m;
 		x.addr[1] = (uint8_t)(p >> 16);
 		x.addr[2] = (uint8_t)(p >> 8);
 		x.addr[3] = (uint8_t)p;
@@ -100,7 +102,7 @@ static void fuzz_blfast_built(const uint8_t *in, size_t len)
 				int v = blfast_lookup(rec, a);
 				if (exact)
 					FUZZ_CHECK(v == (cls[d] == BLFAST_USUAL ? BLFAST_LISTED
-										: BLFAST_UNLISTED));
+					                                        : BLFAST_UNLISTED));
 				else
 					FUZZ_CHECK(v == BLFAST_WALK);
 			}

@@ -12,13 +12,14 @@
 
 static const uint8_t VAL[] = {2, 0, 1, 2}; /* any bytes: the index only carries them */
 
-static struct blfast_ent E(unsigned b, unsigned c, unsigned d, int plen, int cls)
-{
-	struct blfast_ent e = {{9, (uint8_t)b, (uint8_t)c, (uint8_t)d}, (uint8_t)plen, (uint8_t)cls};
+static struct blfast_ent E(unsigned b, unsigned c, unsigned d, int plen, int cls) {
+	struct blfast_ent e = {
+	    {9, (uint8_t)b, (uint8_t)c, (uint8_t)d}, (uint8_t)plen, (uint8_t)cls};
 	return e;
 }
 
-static enum blfast_verdict at(const uint8_t *rec, unsigned b, unsigned c, unsigned d)
+static enum blfast_verdict
+at(const uint8_t *rec, unsigned b, unsigned c, unsigned d)
 {
 	uint8_t a[4] = {9, (uint8_t)b, (uint8_t)c, (uint8_t)d};
 	return blfast_lookup(rec, a);
@@ -36,13 +37,13 @@ static uint8_t *build(enum blfast_class cover, struct blfast_ent *e, size_t n, s
 START_TEST(kinds_of_slash24)
 {
 	struct blfast_ent e[] = {
-		E(1, 1, 1, 32, BLFAST_USUAL),                                    /* inline */
-		E(1, 2, 0, 24, BLFAST_USUAL),                                    /* ALL */
-		E(1, 3, 1, 32, BLFAST_USUAL), E(1, 3, 2, 32, BLFAST_USUAL),
-		E(1, 3, 3, 32, BLFAST_USUAL), E(1, 3, 4, 32, BLFAST_USUAL),    /* 4: ASK */
-		E(1, 4, 7, 32, BLFAST_OTHER),                                    /* ASK */
-		E(1, 5, 0, 24, BLFAST_USUAL), E(1, 5, 0, 25, BLFAST_NONE),      /* 128: ASK */
-		E(1, 6, 9, 32, BLFAST_NONE),                                     /* nothing */
+	    E(1, 1, 1, 32, BLFAST_USUAL), /* inline */
+	    E(1, 2, 0, 24, BLFAST_USUAL), /* ALL */
+	    E(1, 3, 1, 32, BLFAST_USUAL), E(1, 3, 2, 32, BLFAST_USUAL),
+	    E(1, 3, 3, 32, BLFAST_USUAL), E(1, 3, 4, 32, BLFAST_USUAL), /* 4: ASK */
+	    E(1, 4, 7, 32, BLFAST_OTHER),                               /* ASK */
+	    E(1, 5, 0, 24, BLFAST_USUAL), E(1, 5, 0, 25, BLFAST_NONE),  /* 128: ASK */
+	    E(1, 6, 9, 32, BLFAST_NONE),                                /* nothing */
 	};
 	size_t len;
 	uint8_t *rec = build(BLFAST_NONE, e, sizeof(e) / sizeof(e[0]), &len);
@@ -71,14 +72,14 @@ START_TEST(three_inline_then_exclusion_carves)
 {
 	/* a /30 listed, one of its four excluded: three inline */
 	struct blfast_ent e[] = {
-		E(2, 2, 4, 30, BLFAST_USUAL),
-		E(2, 2, 6, 32, BLFAST_NONE),
+	    E(2, 2, 4, 30, BLFAST_USUAL),
+	    E(2, 2, 6, 32, BLFAST_NONE),
 	};
 	size_t len;
 	uint8_t *rec = build(BLFAST_NONE, e, 2, &len);
 	for (unsigned d = 0; d < 256; d++)
 		ck_assert_int_eq(at(rec, 2, 2, d),
-				 d >= 4 && d <= 7 && d != 6 ? BLFAST_LISTED : BLFAST_UNLISTED);
+		                 d >= 4 && d <= 7 && d != 6 ? BLFAST_LISTED : BLFAST_UNLISTED);
 	free(rec);
 }
 END_TEST
@@ -92,7 +93,8 @@ START_TEST(cover_from_a_shorter_prefix)
 	ck_assert_int_eq(at(rec, 0, 0, 0), BLFAST_LISTED);
 	ck_assert_int_eq(at(rec, 255, 255, 255), BLFAST_LISTED);
 	ck_assert_int_eq(at(rec, 3, 3, 3), BLFAST_WALK); /* 255 listed: too many to hold */
-	ck_assert_uint_eq(len, BLFAST_HDR + BLFILT_CHUNK + BLFAST_WORDS * 4 + sizeof(VAL) + 65536 * 4);
+	ck_assert_uint_eq(len,
+	                  BLFAST_HDR + BLFILT_CHUNK + BLFAST_WORDS * 4 + sizeof(VAL) + 65536 * 4);
 	free(rec);
 	/* an expiring cover: everything asks */
 	rec = build(BLFAST_OTHER, NULL, 0, &len);
@@ -173,7 +175,7 @@ START_TEST(reader_check)
 	bad = E(1, 1, 1, 33, BLFAST_USUAL);
 	ck_assert_int_eq(blfast_build(9, BLFAST_NONE, &bad, 1, VAL, 4, &rec, &len), MX_EINVAL);
 	ck_assert_int_eq(blfast_build(9, BLFAST_NONE, NULL, 0, VAL, BLFAST_VAL_MAX + 1, &rec, &len),
-			 MX_EINVAL);
+	                 MX_EINVAL);
 }
 END_TEST
 
