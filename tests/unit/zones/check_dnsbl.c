@@ -2,8 +2,10 @@
  * to answers (A codes, TXT with "$" expanded and split at 255 bytes), RFC
  * 5782 test points whatever the data, RFC 8020 NODATA above listings,
  * malformed names, ACLs, expiry, a commit becoming visible to a worker's
- * renewed read transaction, and the /24 filter in front of the B-tree
- * (used on schema 3, refetched after each commit, not on schema 2). */
+ * renewed read transaction, the /24 filter in front of the B-tree (used
+ * on schema 3, refetched after each commit, not on schema 2), and the
+ * answer index in front of both (schema 6), whose every verdict on a
+ * random list must be the tree's. */
 #include "blfast.h"
 #include "blimport.h"
 #include "blkey.h"
