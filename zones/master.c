@@ -539,6 +539,22 @@ done:
 	return ok;
 }
 
+/* Whether t is a CERT type that ldns 1.8.3 reads as the number 0 (RFC
+ * 4398 §2.1: reserved). ldns refuses it but leaks the field it had made
+ * (str2host.c ldns_str2rdf_cert_alg; ldns_rdf_new_frm_str frees only the
+ * struct), so the reader refuses it before ldns sees it. Same reading as
+ * ldns: strtol base 10, the whole token, truncated to 16 bits. */
+static int cert_type_zero(const struct token *t)
+{
+	char buf[32], *end;
+	if (t->quoted || t->len == 0 || t->len >= sizeof(buf))
+		return 0;
+	memcpy(buf, t->s, t->len);
+	buf[t->len] = 0;
+	long v = strtol(buf, &end, 10);
+	return *end == 0 && (uint16_t)v == 0;
+}
+
 /* Everything else through ldns, from the entry's text rebuilt with an
  * absolute owner and an explicit TTL and class. */
 static int ldns_rdata(struct master_reader *r, const struct source *s, struct master_rr *rr,
@@ -554,6 +570,11 @@ static int ldns_rdata(struct master_reader *r, const struct source *s, struct ma
 	int rc = -1;
 	if (!text || !origin)
 		goto done;
+	if (rr->type == LDNS_RR_TYPE_CERT && n > 0 && !is_generic(t, n) && cert_type_zero(&t[0])) {
+		rc = fail(r, s, rr->line, MX_ESYNTAX,
+			  "CERT record: certificate type 0 is reserved (RFC 4398 §2.1)");
+		goto done;
+	}
 	char owner[NAME_MAXLEN * 4 + 2];
 	name_to_text(rr->owner, owner, sizeof(owner));
 	char klass[16];

@@ -353,6 +353,12 @@ START_TEST(master_file_syntax)
 		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\nx MX \\# 0\n", "bad.zone:3: MX record: its data is not"},
 		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\nx MX \\# 6 000a036d7831\n", "bad.zone:3: MX record:"},
 		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\nx NS \\# 0\n", "bad.zone:3: NS record: its data"},
+		/* ldns leaks the field it refuses here; the reader refuses it
+		 * first (run under ASan, this case fails on the leak). */
+		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\nx CERT 0 1 2 AAAA\n",
+		 "bad.zone:3: CERT record: certificate type 0 is reserved"},
+		{"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\nx CERT 65536 1 2 AAAA\n",
+		 "bad.zone:3: CERT record: certificate type 0"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		z = zone_from_text("example.com", bad[i][0], "bad.zone", err, sizeof(err));
