@@ -550,13 +550,6 @@ static const struct zone *parent_zone(const struct zonedb *db, const struct quer
 	return zonedb_find(db, q->lname + skip, q->qname_len - skip, off, q->n_labels - 1);
 }
 
-/* Reads the question's name below DNSBL zone z's apex into a->bn. */
-static void pre_dnsbl_name(struct answer_pre *a, const struct zone *z)
-{
-	const struct query *q = &a->q;
-	dnsbl_name_set(&a->bn, q->lname, q->qname_len - z->apex_len, q->n_labels - z->apex_labels);
-}
-
 void answer_pre_parse(struct answer_pre *a, const uint8_t *qbuf, size_t qlen, const struct zonedb *db)
 {
 	const struct query *q = &a->q;
@@ -567,8 +560,9 @@ void answer_pre_parse(struct answer_pre *a, const uint8_t *qbuf, size_t qlen, co
 	a->n_warm = 0;
 	if (a->rc == 0 && (q->qclass == CLASS_IN || q->qclass == CLASS_ANY) && db)
 		a->z = zonedb_find(db, q->lname, q->qname_len, q->label_off, q->n_labels);
-	if (a->z && a->z->bl && q->qname_len > a->z->apex_len)
-		pre_dnsbl_name(a, a->z);
+	if (a->z && a->z->bl && q->qname_len > a->z->apex_len) /* the name below the apex */
+		dnsbl_name_set(&a->bn, q->lname, q->qname_len - a->z->apex_len,
+			       q->n_labels - a->z->apex_labels);
 }
 
 void answer_prefetch(struct answer_pre *a, struct dnsbl_readers *bl)
@@ -692,9 +686,13 @@ size_t answer_pre_build(struct answer_pre *a, const struct zonedb *db, struct an
 	memcpy(l.name, q->lname, q->qname_len);
 	p.apex_pos = (uint16_t)(12 + q->qname_len - z->apex_len);
 	if (z->bl && q->qname_len > z->apex_len) {
-		if (z != a->z) /* DS moved the question to this parent zone */
-			pre_dnsbl_name(a, z);
-		answer_dnsbl(&p, &l, q, &a->bn, ctx);
+		/* DS moved the question up from a zone we serve below this
+		 * DNSBL: the name exists (it is that zone's apex) and a DNSBL
+		 * holds no DS, so NODATA whatever the list says (RFC 2308 §2.2). */
+		if (z != a->z)
+			put_negative_soa(&p, &l);
+		else
+			answer_dnsbl(&p, &l, q, &a->bn, ctx);
 	} else
 		answer_auth(&p, &l);
 	return finish(&p, q, ctx, l.rcode, l.aa, opts);

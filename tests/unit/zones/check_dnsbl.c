@@ -5,7 +5,8 @@
  * renewed read transaction, the /24 filter in front of the B-tree (used
  * on schema 3, refetched after each commit, not on schema 2), and the
  * answer index in front of both (schema 6), whose every verdict on a
- * random list must be the tree's. */
+ * random list must be the tree's; DS for a zone served below a DNSBL. */
+#include "answer.h"
 #include "blfast.h"
 #include "blimport.h"
 #include "blkey.h"
@@ -15,6 +16,7 @@
 #include "errcode.h"
 #include "name.h"
 #include "zone.h"
+#include "zonedb.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -563,6 +565,49 @@ START_TEST(many_lists)
 }
 END_TEST
 
+/* RFC 4035 §3.1.4.1 sends DS for the apex of a zone served below a
+ * DNSBL zone to the DNSBL: the name exists there (NODATA, the DNSBL's
+ * SOA), whether or not the list holds it, and not NXDOMAIN. */
+START_TEST(ds_of_a_zone_served_below)
+{
+	struct zone *zs[3] = {load()};
+	static const char *child = "@ 60 SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n";
+	zs[1] = zone_from_text("spam.example.bl.example", child, "listed.zone", err, sizeof(err));
+	zs[2] = zone_from_text("clean.bl.example", child, "clean.zone", err, sizeof(err));
+	ck_assert_msg(zs[1] && zs[2], "%s", err);
+	struct zonedb *db = zonedb_from_zones(zs, 3);
+	struct dnsbl_readers *r = dnsbl_readers_new();
+	dnsbl_readers_refresh(r, 1);
+	struct answer_opts opts = {.udp_size = 1232};
+	struct answer_ctx ctx = {.opts = &opts, .proto = ANSWER_UDP, .now = 1500, .bl = r};
+	static const char *names[] = {"spam.example.bl.example", "clean.bl.example"};
+	for (size_t i = 0; i < 2; i++) {
+		uint8_t q[300] = {0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}, out[1232];
+		int n = name_from_text(names[i], q + 12);
+		ck_assert_int_gt(n, 0);
+		size_t qlen = 12 + (size_t)n;
+		memcpy(q + qlen, "\0\53\0\1", 4); /* DS IN */
+		qlen += 4;
+		size_t len = answer_build(q, qlen, db, &ctx, out, sizeof(out));
+		ck_assert_uint_ge(len, 12);
+		ck_assert_msg((out[3] & 0xF) == 0, "%s DS: rcode %d", names[i], out[3] & 0xF);
+		ck_assert(out[2] & 0x04); /* AA */
+		ck_assert_int_eq(out[6] << 8 | out[7], 0);  /* no answer */
+		ck_assert_int_eq(out[8] << 8 | out[9], 1);  /* the SOA */
+		ck_assert_ptr_eq(ctx.zone, zs[0]);	     /* from the DNSBL */
+		/* Everything else at the apex is the child's. */
+		memcpy(q + qlen - 4, "\0\6\0\1", 4); /* SOA IN */
+		len = answer_build(q, qlen, db, &ctx, out, sizeof(out));
+		ck_assert_int_eq(out[6] << 8 | out[7], 1);
+		ck_assert_ptr_eq(ctx.zone, zs[1 + i]);
+	}
+	dnsbl_readers_free(r);
+	zonedb_free(db);
+	for (size_t i = 0; i < 3; i++)
+		zone_unref(zs[i]);
+}
+END_TEST
+
 START_TEST(load_errors)
 {
 	cfg.db = "/nonexistent/dir/bl.mdb";
@@ -587,6 +632,7 @@ int main(void)
 	tcase_add_test(tc, index_in_front_of_the_tree);
 	tcase_add_test(tc, index_agrees_with_the_tree);
 	tcase_add_test(tc, many_lists);
+	tcase_add_test(tc, ds_of_a_zone_served_below);
 	tcase_add_test(tc, load_errors);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
