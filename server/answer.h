@@ -66,9 +66,8 @@ struct answer_pre {
 	uint8_t n_warm;                /* a DNSBL name: addresses for the next step */
 	const void *warm[DNSBL_WARM_MAX];
 	struct dnsbl_name bn;          /* set when z is a DNSBL zone and the name is
-					* below its apex (answer_pre_build resets it for
-					* a DS question's parent zone); points into
-					* q.lname, so an answer_pre is not to be copied */
+					* below its apex; points into q.lname, so an
+					* answer_pre is not to be copied */
 };
 
 #define ANSWER_PREFETCH_STEPS 4
