@@ -425,6 +425,51 @@ static int put_hex(uint8_t *w, size_t *o, const struct token *t, int n)
 	return high < 0 ? 0 : -1;
 }
 
+static int base64_value(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Base64 (RFC 4648 §4, padded to whole quads) over one or more fields, as
+ * a long key is written across lines, into w at *o: 0, or -1 when it is
+ * not base64. */
+static int put_base64(uint8_t *w, size_t *o, const struct token *t, int n)
+{
+	uint32_t acc = 0;
+	int bits = 0, pad = 0;
+	size_t chars = 0;
+	for (int i = 0; i < n; i++) {
+		if (t[i].quoted)
+			return -1;
+		for (size_t k = 0; k < t[i].len; k++, chars++) {
+			int v = base64_value((unsigned char)t[i].s[k]);
+			if (t[i].s[k] == '=') {
+				pad++;
+				continue;
+			}
+			if (v < 0 || pad)
+				return -1;
+			acc = acc << 6 | (uint32_t)v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				if (*o >= RDATA_MAX)
+					return -1;
+				w[(*o)++] = (uint8_t)(acc >> bits);
+			}
+		}
+	}
+	/* A last quad of two or three characters leaves 4 or 2 bits over,
+	 * and is padded with two or one '='. */
+	return chars % 4 == 0 && pad == bits / 2 ? 0 : -1;
+}
+
 static int put_name(const struct source *s, struct master_rr *rr, uint8_t *w, size_t *o,
 		    const struct token *t)
 {
@@ -480,6 +525,34 @@ static int fast_rdata(const struct source *s, struct master_rr *rr, const struct
 				return -1;
 			o += (size_t)k;
 		}
+		break;
+	case RR_IPSECKEY:
+		/* RFC 4025 §3.1: precedence, gateway type, algorithm, the
+		 * gateway ("." for none; a name is not compressed, so not
+		 * recorded), then the optional key in base64. Read here: ldns
+		 * 1.8.3 leaks what it made when the key is not base64 or a
+		 * field is one too many. */
+		if (n < 4 || put_u8(w, &o, &t[0]) != 0 || put_u8(w, &o, &t[1]) != 0 ||
+		    put_u8(w, &o, &t[2]) != 0 || t[3].quoted || t[3].len >= sizeof(buf))
+			return -1;
+		memcpy(buf, t[3].s, t[3].len);
+		buf[t[3].len] = 0;
+		if (w[1] == 0 && strcmp(buf, ".") == 0) {
+			/* no gateway */
+		} else if (w[1] == 1 || w[1] == 2) {
+			if (inet_pton(w[1] == 1 ? AF_INET : AF_INET6, buf, w + o) != 1)
+				return -1;
+			o += w[1] == 1 ? 4 : 16;
+		} else if (w[1] == 3) {
+			int len = parse_name(s, &t[3], w + o);
+			if (len < 0)
+				return -1;
+			o += (size_t)len;
+		} else {
+			return -1;
+		}
+		if (put_base64(w, &o, t + 4, n - 4) != 0)
+			return -1;
 		break;
 	case RR_TLSA:
 		/* RFC 6698 §2.2: usage, selector, matching type, data. Other
