@@ -448,11 +448,11 @@ static int put_base64(uint8_t *w, size_t *o, const struct token *t, int n)
 		if (t[i].quoted)
 			return -1;
 		for (size_t k = 0; k < t[i].len; k++, chars++) {
-			int v = base64_value((unsigned char)t[i].s[k]);
 			if (t[i].s[k] == '=') {
 				pad++;
 				continue;
 			}
+			int v = base64_value((unsigned char)t[i].s[k]);
 			if (v < 0 || pad)
 				return -1;
 			acc = acc << 6 | (uint32_t)v;
@@ -533,13 +533,16 @@ static int fast_rdata(const struct source *s, struct master_rr *rr, const struct
 		 * 1.8.3 leaks what it made when the key is not base64 or a
 		 * field is one too many. */
 		if (n < 4 || put_u8(w, &o, &t[0]) != 0 || put_u8(w, &o, &t[1]) != 0 ||
-		    put_u8(w, &o, &t[2]) != 0 || t[3].quoted || t[3].len >= sizeof(buf))
+		    put_u8(w, &o, &t[2]) != 0 || t[3].quoted)
 			return -1;
-		memcpy(buf, t[3].s, t[3].len);
-		buf[t[3].len] = 0;
-		if (w[1] == 0 && strcmp(buf, ".") == 0) {
-			/* no gateway */
+		if (w[1] == 0) {
+			if (t[3].len != 1 || t[3].s[0] != '.')
+				return -1;
 		} else if (w[1] == 1 || w[1] == 2) {
+			if (t[3].len >= sizeof(buf))
+				return -1;
+			memcpy(buf, t[3].s, t[3].len);
+			buf[t[3].len] = 0;
 			if (inet_pton(w[1] == 1 ? AF_INET : AF_INET6, buf, w + o) != 1)
 				return -1;
 			o += w[1] == 1 ? 4 : 16;

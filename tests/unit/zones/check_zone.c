@@ -495,6 +495,8 @@ START_TEST(ipseckey_rdata)
 		{"10 3 2 mygateway.example.com. " KEY, NULL},
 		{"10 2 2 2001:0DB8:0:8002::2000:1 " KEY, NULL},
 		{"10 3 2 gw " KEY, "10 3 2 gw.example.com. " KEY},
+		{"10 3 2 a-gateway-whose-name-is-longer-than-sixty-four-characters.example.com. " KEY,
+		 NULL},
 		{"10 1 2 192.0.2.38 ( AQNRU3mG7TVTO2Bk\n R47usntb102uFJtugbo6BSGvgqt4AQ== )",
 		 "10 1 2 192.0.2.38 " KEY},
 	};
