@@ -481,6 +481,33 @@ static int put_name(const struct source *s, struct master_rr *rr, uint8_t *w, si
 	return 0;
 }
 
+/* What fast_rdata expects of type, for the error that refuses it. */
+static const char *fast_rdata_form(uint16_t type)
+{
+	switch (type) {
+	case RR_A:
+		return "an IPv4 address";
+	case RR_AAAA:
+		return "an IPv6 address";
+	case RR_NS:
+	case RR_CNAME:
+	case RR_PTR:
+	case RR_DNAME:
+		return "one domain name";
+	case RR_MX:
+		return "a preference (0-65535) and a mail exchanger's name";
+	case RR_SRV:
+		return "priority, weight, port (0-65535 each) and a target name";
+	case RR_TXT:
+		return "one or more strings of at most 255 bytes";
+	case RR_IPSECKEY:
+		return "precedence, gateway type (0-3), algorithm, gateway ('.' for none, an "
+		       "address or a name) and an optional base64 key (RFC 4025 §3.1)";
+	default:
+		return "its fields";
+	}
+}
+
 /* rdata for the common types; 1 when the type is not one of them. */
 static int fast_rdata(const struct source *s, struct master_rr *rr, const struct token *t, int n,
 		      uint8_t *w, size_t *rdlen)
@@ -972,8 +999,8 @@ static int read_source(struct master_reader *r, struct source *s)
 		/* RFC 3597 \# data: ldns reads it. */
 		int fast = is_generic(t + i, n - i) ? 1 : fast_rdata(s, &rr, t + i, n - i, rdata, &rdlen);
 		if (fast < 0) {
-			rc = fail(r, s, line, MX_ESYNTAX, "bad %.*s record data", (int)type_tok->len,
-				  type_tok->s);
+			rc = fail(r, s, line, MX_ESYNTAX, "bad %.*s record data: write %s",
+				  (int)type_tok->len, type_tok->s, fast_rdata_form(rr.type));
 			goto done;
 		}
 		if (fast == 1) {

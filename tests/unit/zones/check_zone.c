@@ -536,6 +536,7 @@ START_TEST(ipseckey_rdata)
 			      "case %zu loaded: %s", i, hex);
 		ck_assert_msg(strstr(err, "ipseckey.zone:3: bad IPSECKEY record data") != NULL, "%s",
 			      err);
+		ck_assert_msg(strstr(err, "optional base64 key (RFC 4025") != NULL, "%s", err);
 	}
 #undef KEY
 }
