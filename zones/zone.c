@@ -422,6 +422,8 @@ const struct zone_rrset *zone_node_rrset(const struct zone_node *n, uint16_t typ
 	return NULL;
 }
 
+#define PREFETCH_LINES 12
+
 uint32_t zone_prefetch_slot(const struct zone *z, const uint8_t *name, size_t len)
 {
 	uint32_t h = name_hash(name, len);
@@ -453,8 +455,18 @@ void zone_prefetch_rrset(const struct zone_node *n, uint16_t type)
 void zone_prefetch_rdata(const struct zone_node *n, uint16_t type)
 {
 	int i = node_type_index(n, type);
-	if (i >= 0)
-		__builtin_prefetch(n->rrsets[i].wire);
+	if (i < 0)
+		return;
+	/* The block the answer reads (render_rrset): the targets, the apex
+	 * fixups, the bytes and the targets' A and AAAA, in up to
+	 * PREFETCH_LINES lines (a 2048-bit DKIM key's TXT is seven). */
+	const struct zone_rrset *rs = &n->rrsets[i];
+	const uint8_t *p = rs->n_add ? (const uint8_t *)rs->add
+			   : rs->n_apex_fix ? (const uint8_t *)rs->apex_fix : rs->wire;
+	const uint8_t *end = rs->wire + rs->wire_len + rs->tail_len;
+	uintptr_t line = (uintptr_t)p & ~(uintptr_t)63;
+	for (int k = 0; k < PREFETCH_LINES && line < (uintptr_t)end; k++, line += 64)
+		__builtin_prefetch((const void *)line);
 }
 
 static int rrset_has_addresses(const struct zone_node *n)
@@ -462,24 +474,83 @@ static int rrset_has_addresses(const struct zone_node *n)
 	return n && (zone_node_rrset(n, RR_A) || zone_node_rrset(n, RR_AAAA));
 }
 
+/* The most bytes of additional A and AAAA copied beside an RRset: more
+ * than a UDP answer holds. Past it (an NS set with large address sets,
+ * over TCP) they are read where they are. */
+#define ADD_COPY_MAX 4096
+
+static int type_has_additional(uint16_t type)
+{
+	return type == RR_MX || type == RR_SRV || type == RR_NS;
+}
+
+/* The bytes of a record's additional target's A and AAAA RRsets, as
+ * rendered (0 without a target). */
+static size_t target_addr_len(const struct zone *z, const struct rec *r)
+{
+	if (!r->target)
+		return 0;
+	const struct zone_node *t = &z->nodes[r->target - 1];
+	const struct zone_rrset *a = zone_node_rrset(t, RR_A), *aaaa = zone_node_rrset(t, RR_AAAA);
+	return (a ? a->wire_len : 0) + (aaaa ? aaaa->wire_len : 0);
+}
+
+/* Points rs's additional targets at their A and AAAA RRsets and drops the
+ * targets that have neither. With tail (room for all of them) the RRsets
+ * are copied there, so that an answer reads the RRset, its targets and
+ * their addresses from one block; without, they are pointed to where
+ * they are. owner is rs's node. */
+static void attach_additional(struct zone_rrset *rs, const struct zone_node *owner, uint8_t *tail)
+{
+	static const uint16_t types[2] = {RR_A, RR_AAAA};
+	uint8_t *p = tail;
+	uint16_t k = 0;
+	for (uint16_t i = 0; i < rs->n_add; i++) {
+		struct zone_additional ad = rs->add[i];
+		if (!rrset_has_addresses(ad.node))
+			continue;
+		for (int ty = 0; ty < 2; ty++) {
+			const struct zone_rrset *ar = zone_node_rrset(ad.node, types[ty]);
+			ad.wire[ty] = !ar ? NULL : tail ? p : ar->wire;
+			ad.wire_len[ty] = ar ? ar->wire_len : 0;
+			ad.count[ty] = ar ? ar->count : 0;
+			if (ar && tail) {
+				memcpy(p, ar->wire, ar->wire_len);
+				p += ar->wire_len;
+			}
+		}
+		ad.in_owner = (uint8_t)name_is_below_or_at(ad.node->name, ad.node->name_len,
+							   owner->name, owner->name_len);
+		rs->add[k++] = ad;
+	}
+	rs->n_add = k;
+	rs->tail_len = (uint16_t)(p - tail); /* 0 without a tail */
+}
+
 /* Renders the records order[first .. first + count) (one RRset, duplicates
- * removed) into rs. */
+ * removed) into rs. An RRset with additional targets is rendered after
+ * every A and AAAA RRset of the zone: it copies theirs. */
 static int render_rrset(struct loader *L, struct zone *z, struct arena *a, struct zone_rrset *rs,
 			size_t first, size_t count)
 {
 	const struct rec *r0 = rec_at(L, first);
-	size_t cap = 0, n_apex = 0;
+	int has_add = type_has_additional(r0->type);
+	size_t cap = 0, n_apex = 0, tail = 0;
 	for (size_t i = first; i < first + count; i++) {
 		cap += 12 + rec_at(L, i)->rdlen + 2 * rec_at(L, i)->n_names;
 		n_apex += rec_at(L, i)->n_names;
+		if (has_add) /* room for every target; duplicates are dropped */
+			tail += target_addr_len(z, rec_at(L, i));
 	}
 	if (cap > 65535)
 		return fail_at(L, r0->file, r0->line, "RRset larger than 65535 bytes");
+	if (tail > ADD_COPY_MAX)
+		tail = 0;
 	/* One allocation: additional targets (8-byte aligned, only for the
-	 * types that have them), owner and apex fixups, then the bytes. */
-	int has_add = r0->type == RR_MX || r0->type == RR_SRV || r0->type == RR_NS;
+	 * types that have them), owner and apex fixups, the bytes, then the
+	 * targets' A and AAAA. */
 	size_t add_bytes = has_add ? count * sizeof(*rs->add) : 0;
-	uint8_t *block = arena_alloc(a, add_bytes + 2 * (count + n_apex) + cap);
+	uint8_t *block = arena_alloc(a, add_bytes + 2 * (count + n_apex) + cap + tail);
 	if (!block)
 		return -ENOMEM;
 	rs->add = (struct zone_additional *)(void *)block;
@@ -562,37 +633,9 @@ static int render_rrset(struct loader *L, struct zone *z, struct arena *a, struc
 	}
 	rs->wire = w;
 	rs->wire_len = (uint32_t)o;
+	if (rs->n_add)
+		attach_additional(rs, &z->nodes[r0->node], tail ? w + o : NULL);
 	return 0;
-}
-
-/* Resolves each additional target's A and AAAA RRsets, and drops the
- * targets that turned out to have neither. */
-static void resolve_additional(struct zone *z)
-{
-	for (size_t i = 0; i < z->n_nodes; i++) {
-		struct zone_node *n = &z->nodes[i];
-		for (uint16_t r = 0; r < n->n_rrsets; r++) {
-			struct zone_rrset *rs = &n->rrsets[r];
-			uint16_t k = 0;
-			for (uint16_t a = 0; a < rs->n_add; a++) {
-				struct zone_additional *ad = &rs->add[a];
-				const struct zone_node *t = ad->node;
-				if (!rrset_has_addresses(t))
-					continue;
-				static const uint16_t types[2] = {RR_A, RR_AAAA};
-				for (int ty = 0; ty < 2; ty++) {
-					const struct zone_rrset *ar = zone_node_rrset(t, types[ty]);
-					ad->wire[ty] = ar ? ar->wire : NULL;
-					ad->wire_len[ty] = ar ? ar->wire_len : 0;
-					ad->count[ty] = ar ? ar->count : 0;
-				}
-				ad->in_owner = (uint8_t)name_is_below_or_at(t->name, t->name_len,
-									     n->name, n->name_len);
-				rs->add[k++] = *ad;
-			}
-			rs->n_add = k;
-		}
-	}
 }
 
 static int check_node(struct loader *L, struct zone *z, const struct bnode *b, int is_apex)
@@ -746,6 +789,30 @@ static void resolve_targets(struct loader *L, const struct zone *z)
 	}
 }
 
+/* The node's RRset array, each RRset's type set (the rest is rendered
+ * later). */
+static int node_rrsets_alloc(struct loader *L, struct arena *a, struct zone_node *n,
+			     const struct bnode *b)
+{
+	size_t nsets = 0;
+	for (size_t r = b->first; r < b->first + b->count; r++)
+		if (r == b->first || rec_at(L, r)->type != rec_at(L, r - 1)->type)
+			nsets++;
+	if (!nsets)
+		return 0;
+	n->rrsets = arena_alloc_aligned(a, nsets * sizeof(*n->rrsets), 64);
+	if (!n->rrsets)
+		return -ENOMEM;
+	for (size_t r = b->first; r < b->first + b->count; r++) {
+		if (r != b->first && rec_at(L, r)->type == rec_at(L, r - 1)->type)
+			continue;
+		if (n->n_rrsets < ZONE_NODE_TYPES)
+			n->types[n->n_rrsets] = rec_at(L, r)->type;
+		n->rrsets[n->n_rrsets++].type = rec_at(L, r)->type;
+	}
+	return 0;
+}
+
 static int compile(struct loader *L, struct zone *z)
 {
 	int rc = 0;
@@ -756,34 +823,29 @@ static int compile(struct loader *L, struct zone *z)
 		goto fail;
 	resolve_targets(L, z);
 
-	/* RRsets, once every node can be found (additional targets). */
-	for (size_t i = 0; i < L->n_nodes; i++) {
-		struct zone_node *n = &z->nodes[i];
-		const struct bnode *b = &L->nodes[i];
-		size_t nsets = 0;
-		for (size_t r = b->first; r < b->first + b->count; r++)
-			if (r == b->first || rec_at(L, r)->type != rec_at(L, r - 1)->type)
-				nsets++;
-		if (!nsets)
-			continue;
-		n->rrsets = arena_alloc_aligned(a, nsets * sizeof(*n->rrsets), 64);
-		if (!n->rrsets) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		for (size_t r = b->first; r < b->first + b->count;) {
-			size_t e = r;
-			while (e < b->first + b->count && rec_at(L, e)->type == rec_at(L, r)->type)
-				e++;
-			if (n->n_rrsets < ZONE_NODE_TYPES)
-				n->types[n->n_rrsets] = rec_at(L, r)->type;
-			if ((rc = render_rrset(L, z, a, &n->rrsets[n->n_rrsets++], r, e - r)) != 0)
+	/* RRsets, once every node can be found (additional targets): first
+	 * all but MX, SRV and NS, then those, which copy their targets' A
+	 * and AAAA (render_rrset). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < L->n_nodes; i++) {
+			struct zone_node *n = &z->nodes[i];
+			const struct bnode *b = &L->nodes[i];
+			if (pass == 0 && (rc = node_rrsets_alloc(L, a, n, b)) != 0)
 				goto fail;
-			r = e;
+			uint16_t k = 0;
+			for (size_t r = b->first; r < b->first + b->count; k++) {
+				size_t e = r;
+				while (e < b->first + b->count &&
+				       rec_at(L, e)->type == rec_at(L, r)->type)
+					e++;
+				if (type_has_additional(n->rrsets[k].type) == pass &&
+				    (rc = render_rrset(L, z, a, &n->rrsets[k], r, e - r)) != 0)
+					goto fail;
+				r = e;
+			}
 		}
 	}
 
-	resolve_additional(z);
 	z->apex_node = &z->nodes[0];
 	z->soa = zone_node_rrset(z->apex_node, RR_SOA);
 	z->apex_ns = zone_node_rrset(z->apex_node, RR_NS);

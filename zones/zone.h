@@ -32,10 +32,11 @@ enum { CLASS_IN = 1, CLASS_CH = 3, CLASS_ANY = 255 };
 /* One additional-section target: the in-zone node whose A/AAAA follow an
  * MX, SRV or NS RR, and where its name starts inside the rendered RRset
  * (so the additional RRs' owner is a pointer to it). The target's A and
- * AAAA RRs as rendered are copied here when the zone is compiled, so the
- * answer path visits neither the target node nor its RRset structs. */
+ * AAAA RRs as rendered are copied behind the RRset's bytes when the zone
+ * is compiled (up to a few KB; past that wire points at the target's
+ * own), so the answer path reads one block, not the target's RRsets. */
 struct zone_additional {
-	const uint8_t *wire[2]; /* A, AAAA (zone_rrset.wire of each) */
+	const uint8_t *wire[2]; /* A, AAAA as rendered (a copy, see above) */
 	uint32_t wire_len[2];
 	uint16_t count[2];      /* 0: the target has no such RRset */
 	const struct zone_node *node; /* compile time only */
@@ -59,6 +60,7 @@ struct zone_rrset {
 	uint32_t wire_len;
 	uint16_t n_apex_fix;
 	uint16_t n_add;
+	uint16_t tail_len;  /* bytes of the add[] targets' A and AAAA after wire */
 	uint8_t target_len;
 };
 
@@ -146,7 +148,8 @@ const struct zone_rrset *zone_node_rrset(const struct zone_node *n, uint16_t typ
  * table slot. zone_prefetch_node: the node the slot points to (a
  * candidate: its name is not compared), fetched; NULL if none.
  * zone_prefetch_rrset: fetches a candidate's name and its RRset of type.
- * zone_prefetch_rdata: fetches the rendered RRs of that RRset. */
+ * zone_prefetch_rdata: fetches the rendered RRs of that RRset, with the
+ * copies of its additional A and AAAA. */
 uint32_t zone_prefetch_slot(const struct zone *z, const uint8_t *name, size_t len);
 const struct zone_node *zone_prefetch_node(const struct zone *z, uint32_t hash);
 void zone_prefetch_rrset(const struct zone_node *n, uint16_t type);

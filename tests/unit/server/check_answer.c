@@ -725,6 +725,47 @@ START_TEST(any_at_a_cname_is_the_cname)
 }
 END_TEST
 
+START_TEST(additional_beyond_the_copied_bytes)
+{
+	/* The zone copies a few KB of the targets' A and AAAA beside an
+	 * RRset (zone.h); past that they are read in place. Both must give
+	 * every address: here one target's 300 A RRs (4,800 bytes) and a
+	 * small one, over TCP where they fit. */
+	static char text[32 * 1024];
+	size_t n = (size_t)snprintf(text, sizeof(text),
+				    "@ 3600 IN SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.53\n"
+				    "small A 192.0.2.25\nsmall AAAA 2001:db8::25\n"
+				    "many MX 10 big\nmany MX 20 small\nfew MX 10 small\nfew MX 20 small.example.com.\n");
+	for (int i = 0; i < 300; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "big A 10.0.%d.%d\n", i / 256, i % 256);
+	char err[512];
+	struct zone *z = zone_from_text("example.com", text, "big.zone", err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s", err);
+	struct zonedb *d = zonedb_from_zones(&z, 1), *saved = db;
+	zone_unref(z);
+	db = d;
+	ldns_pkt *r = ask_full((struct q){.name = "many.example.com.", .type = LDNS_RR_TYPE_MX,
+					  .proto = ANSWER_TCP}, NULL, NULL);
+	const ldns_rr_list *ar = ldns_pkt_additional(r);
+	ck_assert_int_eq(count_type(ar, LDNS_RR_TYPE_A), 301);
+	ck_assert_int_eq(count_type(ar, LDNS_RR_TYPE_AAAA), 1);
+	ck_assert(has_rr(ar, "big.example.com. 3600 IN A 10.0.1.43"));
+	ck_assert(has_rr(ar, "small.example.com. 3600 IN AAAA 2001:db8::25"));
+	ldns_pkt_free(r);
+	/* Copied: one target named twice gives its addresses once. */
+	r = ask_full((struct q){.name = "few.example.com.", .type = LDNS_RR_TYPE_MX, .edns = 1232},
+		     NULL, NULL);
+	ar = ldns_pkt_additional(r);
+	ck_assert_int_eq(ldns_pkt_ancount(r), 2);
+	ck_assert_int_eq(count_type(ar, LDNS_RR_TYPE_A), 1);
+	ck_assert(has_rr(ar, "small.example.com. 3600 IN A 192.0.2.25"));
+	ck_assert(has_rr(ar, "small.example.com. 3600 IN AAAA 2001:db8::25"));
+	ldns_pkt_free(r);
+	db = saved;
+	zonedb_free(d);
+}
+END_TEST
+
 START_TEST(tcp_answer_past_16k)
 {
 	/* Past 16 KiB a compression pointer cannot reach (RFC 1035 §4.1.4:
@@ -789,6 +830,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, apex_soa_is_authoritative);
 	tcase_add_test(tc, mx_with_additional_addresses);
+	tcase_add_test(tc, additional_beyond_the_copied_bytes);
 	tcase_add_test(tc, srv_with_additional);
 	tcase_add_test(tc, nxdomain_has_soa_with_negative_ttl);
 	tcase_add_test(tc, nodata_has_soa);

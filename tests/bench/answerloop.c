@@ -1,0 +1,279 @@
+/* answerloop: the answer path alone, in one process, without a socket.
+ *
+ * Loads the zones of a bench data set (zones.txt: "origin file" per line),
+ * turns its dnsperf query file into wire queries with EDNS (as dnsperf -e
+ * sends them), and answers them in batches the way a worker answers one
+ * recvmmsg batch: answer_pre_parse each, answer_prefetch over the batch
+ * some number of steps, answer_pre_build each. Prints nanoseconds per
+ * answer for each step count given, the counts alternating round by round
+ * so that they share the machine's noise. This is the user time per
+ * answer that bench.py reads from /proc, without the kernel's share, which
+ * on loopback is ten times larger and swings between rounds by more than
+ * a change to the answer path could move it.
+ *
+ *   build/answerloop [-b BATCH] [-r ROUNDS] [-s SECONDS] [-p STEPS,...] DIR
+ *
+ * Defaults: a batch of 48 (what mxdnsd reads per wakeup on the 1M zone),
+ * 7 rounds of 1 s, step counts 0 and ANSWER_PREFETCH_STEPS. */
+#include "answer.h"
+#include "zone.h"
+#include "zonedb.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_ZONES 64
+#define MAX_STEP_SETS 8
+#define QMAX 300
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int type_code(const char *s)
+{
+	static const struct { const char *name; int code; } types[] = {
+		{"A", RR_A}, {"NS", RR_NS}, {"CNAME", RR_CNAME}, {"SOA", RR_SOA}, {"PTR", RR_PTR},
+		{"MX", RR_MX}, {"TXT", RR_TXT}, {"AAAA", RR_AAAA}, {"SRV", RR_SRV}, {"DS", RR_DS},
+		{"TLSA", RR_TLSA}, {"ANY", RR_ANY}, {"CAA", RR_CAA},
+	};
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcasecmp(s, types[i].name) == 0)
+			return types[i].code;
+	return -1;
+}
+
+/* A query for "name TYPE" with an OPT RR of 1232 bytes; its length, or 0
+ * when the line is not one. */
+static size_t make_query(const char *line, uint8_t *q, uint16_t id)
+{
+	char name[256], type[16];
+	if (sscanf(line, "%255s %15s", name, type) != 2)
+		return 0;
+	int code = type_code(type);
+	if (code < 0)
+		return 0;
+	static const uint8_t hdr[12] = {0, 0, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 1};
+	memcpy(q, hdr, sizeof(hdr));
+	q[0] = (uint8_t)(id >> 8);
+	q[1] = (uint8_t)id;
+	size_t n = sizeof(hdr);
+	for (const char *p = name; *p;) {
+		size_t l = strcspn(p, ".");
+		if (l == 0 || l > 63 || n + 1 + l + 16 > QMAX)
+			return 0;
+		q[n++] = (uint8_t)l;
+		memcpy(q + n, p, l);
+		n += l;
+		p += l;
+		if (*p == '.')
+			p++;
+	}
+	q[n++] = 0;
+	static const uint8_t tail[] = {0, 1, /* class IN */ 0, 0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 0};
+	q[n++] = (uint8_t)(code >> 8);
+	q[n++] = (uint8_t)code;
+	memcpy(q + n, tail, sizeof(tail));
+	return n + sizeof(tail);
+}
+
+/* The queries back to back, as a stream the hardware prefetcher follows
+ * (the daemon's come from the kernel, not from a cold array). */
+struct queries {
+	uint8_t *wire;
+	size_t *off; /* of each query in wire; off[n] is the end */
+	size_t n;
+};
+
+static int queries_read(struct queries *qs, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	uint8_t q[QMAX];
+	size_t cap = 0, bytes_cap = 0, end = 0;
+	if (!f) {
+		fprintf(stderr, "answerloop: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = make_query(line, q, (uint16_t)qs->n);
+		if (len == 0) {
+			fprintf(stderr, "answerloop: %s:%zu: not \"name TYPE\"\n", path, qs->n + 1);
+			goto fail;
+		}
+		if (qs->n + 1 >= cap) {
+			cap = cap ? 2 * cap : 4096;
+			size_t *o = realloc(qs->off, cap * sizeof(*o));
+			if (!o)
+				goto fail;
+			qs->off = o;
+		}
+		if (end + len > bytes_cap) {
+			bytes_cap = bytes_cap ? 2 * bytes_cap : 65536;
+			uint8_t *w = realloc(qs->wire, bytes_cap);
+			if (!w)
+				goto fail;
+			qs->wire = w;
+		}
+		memcpy(qs->wire + end, q, len);
+		qs->off[qs->n++] = end;
+		end += len;
+		qs->off[qs->n] = end;
+	}
+	fclose(f);
+	return qs->n ? 0 : -1;
+fail:
+	fclose(f);
+	return -1;
+}
+
+static struct zonedb *zones_load(const char *path, struct zone **zs, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char origin[256], file[4096], err[512];
+	if (!f) {
+		fprintf(stderr, "answerloop: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	while (*n < MAX_ZONES && fscanf(f, "%255s %4095s", origin, file) == 2) {
+		if (!(zs[*n] = zone_load(origin, file, err, sizeof(err)))) {
+			fprintf(stderr, "answerloop: %s\n", err);
+			fclose(f);
+			return NULL;
+		}
+		(*n)++;
+	}
+	fclose(f);
+	return *n ? zonedb_from_zones(zs, *n) : NULL;
+}
+
+/* Answers the queries in batches for about `seconds`, giving the
+ * prefetch `steps` steps; returns nanoseconds per answer. Each batch is
+ * first copied into one receive buffer, as recvmmsg leaves it, so that
+ * reading the queries costs what it costs in the daemon (the copy is the
+ * kernel's work there, and is timed here: a streaming read, small). */
+static double run(const struct queries *qs, const struct zonedb *db, int batch, int steps,
+		  double seconds, uint8_t *rbuf, uint8_t *out, struct answer_pre *pre,
+		  size_t *bytes)
+{
+	size_t answered = 0, at = 0;
+	double t0 = now(), t = t0;
+	while (t - t0 < seconds) {
+		for (int rep = 0; rep < 64; rep++) {
+			int n = batch;
+			if (at + (size_t)n > qs->n)
+				at = 0;
+			for (int i = 0; i < n; i++) {
+				uint8_t *q = rbuf + (size_t)i * QMAX;
+				size_t o = qs->off[at + (size_t)i], len = qs->off[at + (size_t)i + 1] - o;
+				memcpy(q, qs->wire + o, len);
+				answer_pre_parse(&pre[i], q, len, db);
+			}
+			for (int s = 0; s < steps; s++)
+				for (int i = 0; i < n; i++)
+					answer_prefetch(&pre[i], NULL);
+			for (int i = 0; i < n; i++) {
+				struct answer_ctx ctx = {.proto = ANSWER_UDP};
+				*bytes += answer_pre_build(&pre[i], db, &ctx, out + (size_t)i * 1232,
+							   1232);
+			}
+			at += (size_t)n;
+			answered += (size_t)n;
+		}
+		t = now();
+	}
+	return (t - t0) * 1e9 / (double)answered;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+	int batch = 48, rounds = 7, n_sets = 0, c;
+	int sets[MAX_STEP_SETS];
+	double seconds = 1;
+	char *spec = NULL;
+	while ((c = getopt(argc, argv, "b:r:s:p:")) != -1) {
+		switch (c) {
+		case 'b': batch = atoi(optarg); break;
+		case 'r': rounds = atoi(optarg); break;
+		case 's': seconds = atof(optarg); break;
+		case 'p': spec = optarg; break;
+		default: goto usage;
+		}
+	}
+	if (optind + 1 != argc || batch < 1 || batch > 1024 || rounds < 1 || rounds > 100 ||
+	    seconds <= 0)
+		goto usage;
+	for (char *tok = spec ? strtok(spec, ",") : NULL; tok && n_sets < MAX_STEP_SETS;
+	     tok = strtok(NULL, ","))
+		sets[n_sets++] = atoi(tok);
+	if (!spec) {
+		sets[n_sets++] = 0;
+		sets[n_sets++] = ANSWER_PREFETCH_STEPS;
+	}
+
+	char path[4096];
+	struct zone *zs[MAX_ZONES];
+	size_t n_zones = 0;
+	struct queries qs = {0};
+	snprintf(path, sizeof(path), "%s/zones.txt", argv[optind]);
+	double t = now();
+	struct zonedb *db = zones_load(path, zs, &n_zones);
+	if (!db)
+		return 1;
+	fprintf(stderr, "answerloop: %zu zone(s) loaded in %.2f s\n", n_zones, now() - t);
+	snprintf(path, sizeof(path), "%s/queries.txt", argv[optind]);
+	if (queries_read(&qs, path) != 0)
+		return 1;
+
+	uint8_t *rbuf = malloc((size_t)batch * QMAX);
+	uint8_t *out = malloc((size_t)batch * 1232);
+	struct answer_pre *pre = malloc((size_t)batch * sizeof(*pre));
+	double *ns = malloc((size_t)n_sets * (size_t)rounds * sizeof(*ns));
+	size_t bytes = 0;
+	if (!rbuf || !out || !pre || !ns)
+		return 1;
+	for (int r = 0; r < rounds; r++)
+		for (int k = 0; k < n_sets; k++) {
+			int s = (r & 1) ? n_sets - 1 - k : k; /* ABBA: neither goes first */
+			ns[s * rounds + r] = run(&qs, db, batch, sets[s], seconds, rbuf, out, pre, &bytes);
+		}
+	printf("%zu queries, batch %d, %d rounds of %.1f s (%zu bytes answered)\n", qs.n, batch,
+	       rounds, seconds, bytes);
+	printf("prefetch steps  ns/answer (median)  min     max     vs first\n");
+	double first = 0;
+	for (int s = 0; s < n_sets; s++) {
+		double *v = ns + s * rounds;
+		qsort(v, (size_t)rounds, sizeof(*v), cmp_double);
+		double med = v[rounds / 2];
+		if (s == 0)
+			first = med;
+		printf("%-15d %-19.1f %-7.1f %-7.1f %.3f\n", sets[s], med, v[0], v[rounds - 1],
+		       med / first);
+	}
+	free(ns);
+	free(pre);
+	free(out);
+	free(rbuf);
+	free(qs.wire);
+	free(qs.off);
+	zonedb_free(db);
+	for (size_t i = 0; i < n_zones; i++)
+		zone_unref(zs[i]);
+	return 0;
+usage:
+	fprintf(stderr, "usage: answerloop [-b BATCH] [-r ROUNDS] [-s SECONDS] [-p STEPS,...] DIR\n");
+	return 2;
+}
