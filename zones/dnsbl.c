@@ -30,7 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_ENVS 64
+#define MAX_ENVS 64 /* the bits of dnsbl_readers.used */
 #define MAX_CACHED_LISTS 16
 #define RENEW_MS 5
 
@@ -112,6 +112,11 @@ struct rslot {
 
 struct dnsbl_readers {
 	struct rslot s[MAX_ENVS];
+	/* Bit i: s[i] may hold an env (set when it takes one, cleared by the
+	 * refresh that finds it empty), so that the refresh before every
+	 * batch reads the slots in use, not all 64 (a server without DNSBL
+	 * zones reads none). */
+	uint64_t used;
 	uint64_t now_ms;
 };
 
@@ -325,10 +330,13 @@ void dnsbl_readers_free(struct dnsbl_readers *r)
 void dnsbl_readers_refresh(struct dnsbl_readers *r, uint64_t now_ms)
 {
 	r->now_ms = now_ms;
-	for (int i = 0; i < MAX_ENVS; i++) {
+	for (uint64_t bits = r->used; bits; bits &= bits - 1) {
+		int i = __builtin_ctzll(bits);
 		struct rslot *s = &r->s[i];
-		if (!s->env)
+		if (!s->env) {
+			r->used &= ~(1ull << i);
 			continue;
+		}
 		if (atomic_load(&s->env->zrefs) == 0) {
 			slot_drop(s); /* no zone serves this database any more */
 			continue;
@@ -380,6 +388,7 @@ static struct rslot *slot_acquire(struct dnsbl_readers *r, struct blenv *e)
 		}
 		env_ref(e);
 		s->env = e;
+		r->used |= 1ull << e->slot;
 		s->mapgen = atomic_load(&e->mapgen);
 	} else {
 		rc = mdb_txn_renew(s->txn);
