@@ -601,6 +601,19 @@ void answer_prefetch(struct answer_pre *a, struct dnsbl_readers *bl)
 	}
 }
 
+int answer_pipeline(struct answer_pre *pre, int n, int t, struct dnsbl_readers *bl)
+{
+	int lag = n > 1 ? ANSWER_PREFETCH_STEPS * ANSWER_PREFETCH_DIST : 0;
+	if (t >= n + lag)
+		return ANSWER_PIPELINE_END;
+	for (int s = 0; s < ANSWER_PREFETCH_STEPS && lag; s++) {
+		int j = t - s * ANSWER_PREFETCH_DIST;
+		if (j >= 0 && j < n)
+			answer_prefetch(&pre[j], bl);
+	}
+	return t >= lag ? t - lag : -1;
+}
+
 size_t answer_build(const uint8_t *qbuf, size_t qlen, const struct zonedb *db,
 		    struct answer_ctx *ctx, uint8_t *out, size_t cap)
 {

@@ -74,6 +74,20 @@ struct answer_pre {
 
 void answer_pre_parse(struct answer_pre *a, const uint8_t *q, size_t qlen, const struct zonedb *db);
 void answer_prefetch(struct answer_pre *a, struct dnsbl_readers *bl);
+
+/* The steps of a parsed batch pre[0..n) in the order that hides the most:
+ * for t = 0, 1, ... call answer_pipeline(pre, n, t, bl) until it returns
+ * ANSWER_PIPELINE_END; it issues the prefetch steps due at t and returns
+ * the query whose answer to build now, or -1 for none yet. A query's
+ * steps come ANSWER_PREFETCH_DIST queries apart and its answer last, so
+ * the misses of the queries after it are in flight while its answer is
+ * written, rather than all of the batch's misses first and all of its
+ * answers after (3-11 % less time per answer on the 1M-record zone,
+ * tests/bench/answerloop; one query apart did better than two or four).
+ * A batch of one is answered without prefetching. */
+#define ANSWER_PREFETCH_DIST 1
+#define ANSWER_PIPELINE_END (-2)
+int answer_pipeline(struct answer_pre *pre, int n, int t, struct dnsbl_readers *bl);
 size_t answer_pre_build(struct answer_pre *a, const struct zonedb *db, struct answer_ctx *ctx,
 			uint8_t *out, size_t cap);
 

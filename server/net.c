@@ -422,15 +422,14 @@ static int udp_batch(struct worker *w, struct udp_sock *u)
 	uint64_t now = (uint64_t)time(NULL);
 	uint32_t mono = w->net->rrl ? mono_seconds() : 0;
 	const struct zonedb *db = zonedb_cell_enter(w->net->cell, w->index);
-	/* Parse the whole batch, then warm the cache for all of it, then
-	 * answer: the lookups' cache misses overlap (answer.h). */
+	/* Parse the whole batch, then answer it in a pipeline that warms the
+	 * cache for the queries ahead: the lookups' cache misses overlap with
+	 * each other and with the answers being written (answer.h). */
 	for (int i = 0; i < got; i++)
 		answer_pre_parse(&w->pre[i], w->riov[i].iov_base, w->rmsg[i].msg_len, db);
-	if (got > 1)
-		for (int s = 0; s < ANSWER_PREFETCH_STEPS; s++)
-			for (int i = 0; i < got; i++)
-				answer_prefetch(&w->pre[i], w->bl);
-	for (int i = 0; i < got; i++) {
+	for (int t = 0, i; (i = answer_pipeline(w->pre, got, t, w->bl)) != ANSWER_PIPELINE_END; t++) {
+		if (i < 0)
+			continue;
 		struct msghdr *rh = &w->rmsg[i].msg_hdr;
 		if (rh->msg_flags & MSG_TRUNC) {
 			stats_inc(&w->st->dropped);

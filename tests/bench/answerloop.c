@@ -11,10 +11,13 @@
  * on loopback is ten times larger and swings between rounds by more than
  * a change to the answer path could move it.
  *
- *   build/answerloop [-b BATCH] [-r ROUNDS] [-s SECONDS] [-p STEPS,...] DIR
+ *   build/answerloop [-b BATCH] [-r ROUNDS] [-s SECONDS] [-p STEPS,...] [-n N] DIR
  *
  * Defaults: a batch of 48 (what mxdnsd reads per wakeup on the 1M zone),
- * 7 rounds of 1 s, step counts 0 and ANSWER_PREFETCH_STEPS. */
+ * 7 rounds of 1 s, step counts 0 and ANSWER_PREFETCH_STEPS, every query
+ * of the file. -n uses only the first N (at least a batch): with a few
+ * hundred, everything they read stays in the cache, which is the floor
+ * that prefetching can reach. */
 #include "answer.h"
 #include "zone.h"
 #include "zonedb.h"
@@ -154,8 +157,17 @@ static struct zonedb *zones_load(const char *path, struct zone **zs, size_t *n)
 	return *n ? zonedb_from_zones(zs, *n) : NULL;
 }
 
+#define PIPELINE (-1) /* a "step count" that means answer_pipeline's order */
+
+static size_t build(struct answer_pre *pre, int i, const struct zonedb *db, uint8_t *out)
+{
+	struct answer_ctx ctx = {.proto = ANSWER_UDP};
+	return answer_pre_build(&pre[i], db, &ctx, out + (size_t)i * 1232, 1232);
+}
+
 /* Answers the queries in batches for about `seconds`, giving the
- * prefetch `steps` steps; returns nanoseconds per answer. Each batch is
+ * prefetch `steps` steps over the whole batch before its answers, or in
+ * the daemon's pipeline (PIPELINE); returns nanoseconds per answer. Each batch is
  * first copied into one receive buffer, as recvmmsg leaves it, so that
  * reading the queries costs what it costs in the daemon (the copy is the
  * kernel's work there, and is timed here: a streaming read, small). */
@@ -176,13 +188,18 @@ static double run(const struct queries *qs, const struct zonedb *db, int batch, 
 				memcpy(q, qs->wire + o, len);
 				answer_pre_parse(&pre[i], q, len, db);
 			}
-			for (int s = 0; s < steps; s++)
+			if (steps == PIPELINE) {
+				for (int k = 0, i; (i = answer_pipeline(pre, n, k, NULL)) !=
+						   ANSWER_PIPELINE_END;
+				     k++)
+					if (i >= 0)
+						*bytes += build(pre, i, db, out);
+			} else {
+				for (int s = 0; s < steps; s++)
+					for (int i = 0; i < n; i++)
+						answer_prefetch(&pre[i], NULL);
 				for (int i = 0; i < n; i++)
-					answer_prefetch(&pre[i], NULL);
-			for (int i = 0; i < n; i++) {
-				struct answer_ctx ctx = {.proto = ANSWER_UDP};
-				*bytes += answer_pre_build(&pre[i], db, &ctx, out + (size_t)i * 1232,
-							   1232);
+					*bytes += build(pre, i, db, out);
 			}
 			at += (size_t)n;
 			answered += (size_t)n;
@@ -204,8 +221,10 @@ int main(int argc, char **argv)
 	int sets[MAX_STEP_SETS];
 	double seconds = 1;
 	char *spec = NULL;
-	while ((c = getopt(argc, argv, "b:r:s:p:")) != -1) {
+	size_t limit = 0;
+	while ((c = getopt(argc, argv, "b:r:s:p:n:")) != -1) {
 		switch (c) {
+		case 'n': limit = (size_t)atol(optarg); break;
 		case 'b': batch = atoi(optarg); break;
 		case 'r': rounds = atoi(optarg); break;
 		case 's': seconds = atof(optarg); break;
@@ -218,10 +237,11 @@ int main(int argc, char **argv)
 		goto usage;
 	for (char *tok = spec ? strtok(spec, ",") : NULL; tok && n_sets < MAX_STEP_SETS;
 	     tok = strtok(NULL, ","))
-		sets[n_sets++] = atoi(tok);
+		sets[n_sets++] = strcmp(tok, "pipe") == 0 ? PIPELINE : atoi(tok);
 	if (!spec) {
 		sets[n_sets++] = 0;
 		sets[n_sets++] = ANSWER_PREFETCH_STEPS;
+		sets[n_sets++] = PIPELINE;
 	}
 
 	char path[4096];
@@ -237,6 +257,8 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/queries.txt", argv[optind]);
 	if (queries_read(&qs, path) != 0)
 		return 1;
+	if (limit >= (size_t)batch && limit < qs.n)
+		qs.n = limit;
 
 	uint8_t *rbuf = malloc((size_t)batch * QMAX);
 	uint8_t *out = malloc((size_t)batch * 1232);
@@ -260,7 +282,9 @@ int main(int argc, char **argv)
 		double med = v[rounds / 2];
 		if (s == 0)
 			first = med;
-		printf("%-15d %-19.1f %-7.1f %-7.1f %.3f\n", sets[s], med, v[0], v[rounds - 1],
+		char label[16];
+		snprintf(label, sizeof(label), sets[s] == PIPELINE ? "pipeline" : "%d", sets[s]);
+		printf("%-15s %-19.1f %-7.1f %-7.1f %.3f\n", label, med, v[0], v[rounds - 1],
 		       med / first);
 	}
 	free(ns);
@@ -274,6 +298,6 @@ int main(int argc, char **argv)
 		zone_unref(zs[i]);
 	return 0;
 usage:
-	fprintf(stderr, "usage: answerloop [-b BATCH] [-r ROUNDS] [-s SECONDS] [-p STEPS,...] DIR\n");
+	fprintf(stderr, "usage: answerloop [-b BATCH] [-r ROUNDS] [-s SECONDS] [-p STEPS,...] [-n N] DIR\n");
 	return 2;
 }

@@ -544,6 +544,8 @@ START_TEST(batch_in_steps_answers_as_one_by_one)
 		alone_len[i] = answer_build(wire[i], wlen[i], db, &ctx, alone[i], sizeof(alone[i]));
 		ck_assert_uint_gt(alone_len[i], 0);
 	}
+	/* Every step over the batch, then every answer; then the daemon's
+	 * pipeline, which interleaves them. */
 	for (int i = 0; i < N; i++)
 		answer_pre_parse(&pre[i], wire[i], wlen[i], db);
 	for (int s = 0; s < ANSWER_PREFETCH_STEPS; s++)
@@ -555,6 +557,22 @@ START_TEST(batch_in_steps_answers_as_one_by_one)
 		ck_assert_msg(n == alone_len[i] && memcmp(out, alone[i], n) == 0, "%s differs in a batch",
 			      qs[i].name);
 	}
+	for (int i = 0; i < N; i++)
+		answer_pre_parse(&pre[i], wire[i], wlen[i], db);
+	int built = 0, next = 0;
+	for (int t = 0, i; (i = answer_pipeline(pre, N, t, NULL)) != ANSWER_PIPELINE_END; t++) {
+		if (i < 0)
+			continue;
+		ck_assert_int_eq(i, next++); /* each once, in order */
+		/* Its steps all done (a query outside our zones has none). */
+		ck_assert_int_eq(pre[i].step, pre[i].z ? ANSWER_PREFETCH_STEPS : 0);
+		struct answer_ctx ctx = {.opts = &opts};
+		size_t n = answer_pre_build(&pre[i], db, &ctx, out, sizeof(out));
+		ck_assert_msg(n == alone_len[i] && memcmp(out, alone[i], n) == 0,
+			      "%s differs in the pipeline", qs[i].name);
+		built++;
+	}
+	ck_assert_int_eq(built, N);
 }
 END_TEST
 
