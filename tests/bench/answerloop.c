@@ -2,22 +2,23 @@
  *
  * Loads the zones of a bench data set (zones.txt: "origin file" per line),
  * turns its dnsperf query file into wire queries with EDNS (as dnsperf -e
- * sends them), and answers them in batches the way a worker answers one
- * recvmmsg batch: answer_pre_parse each, answer_prefetch over the batch
- * some number of steps, answer_pre_build each. Prints nanoseconds per
- * answer for each step count given, the counts alternating round by round
- * so that they share the machine's noise. This is the user time per
- * answer that bench.py reads from /proc, without the kernel's share, which
- * on loopback is ten times larger and swings between rounds by more than
- * a change to the answer path could move it.
+ * sends them), and answers them in batches as a worker answers one
+ * recvmmsg batch: answer_pre_parse each, then either some number of
+ * answer_prefetch steps over the whole batch followed by answer_pre_build
+ * each, or the daemon's answer_pipeline ("pipe"). Prints nanoseconds per
+ * answer for each order given, the orders alternating round by round so
+ * that they share the machine's noise. This is the user time per answer
+ * that bench.py reads from /proc, without the kernel's share, which on
+ * loopback is ten times larger and swings between rounds by more than a
+ * change to the answer path could move it.
  *
- *   build/answerloop [-b BATCH] [-r ROUNDS] [-s SECONDS] [-p STEPS,...] [-n N] DIR
+ *   build/answerloop [-b BATCH] [-r ROUNDS] [-s SECONDS] [-p ORDER,...] [-n N] DIR
  *
- * Defaults: a batch of 48 (what mxdnsd reads per wakeup on the 1M zone),
- * 7 rounds of 1 s, step counts 0 and ANSWER_PREFETCH_STEPS, every query
- * of the file. -n uses only the first N (at least a batch): with a few
- * hundred, everything they read stays in the cache, which is the floor
- * that prefetching can reach. */
+ * ORDER is a step count or "pipe". Defaults: a batch of 48 (what mxdnsd
+ * reads per wakeup on the 1M zone), 7 rounds of 1 s, the orders 0,
+ * ANSWER_PREFETCH_STEPS and pipe, every query of the file. -n uses only
+ * the first N (at least a batch): with a few hundred, everything they
+ * read stays in the cache, which is the floor prefetching can reach. */
 #include "answer.h"
 #include "zone.h"
 #include "zonedb.h"
@@ -274,7 +275,7 @@ int main(int argc, char **argv)
 		}
 	printf("%zu queries, batch %d, %d rounds of %.1f s (%zu bytes answered)\n", qs.n, batch,
 	       rounds, seconds, bytes);
-	printf("prefetch steps  ns/answer (median)  min     max     vs first\n");
+	printf("order           ns/answer (median)  min     max     vs first\n");
 	double first = 0;
 	for (int s = 0; s < n_sets; s++) {
 		double *v = ns + s * rounds;
@@ -298,6 +299,6 @@ int main(int argc, char **argv)
 		zone_unref(zs[i]);
 	return 0;
 usage:
-	fprintf(stderr, "usage: answerloop [-b BATCH] [-r ROUNDS] [-s SECONDS] [-p STEPS,...] [-n N] DIR\n");
+	fprintf(stderr, "usage: answerloop [-b BATCH] [-r ROUNDS] [-s SECONDS] [-p ORDER,...] [-n N] DIR\n");
 	return 2;
 }
