@@ -138,6 +138,25 @@ static int has_rr(const ldns_rr_list *l, const char *text)
 	return found;
 }
 
+/* Answers from example.com as in text (label names it in errors) until
+ * serve_back(); returns the database to go back to. */
+static struct zonedb *serve_zone(const char *text, const char *label)
+{
+	char err[512];
+	struct zone *z = zone_from_text("example.com", text, label, err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s", err);
+	struct zonedb *saved = db;
+	db = zonedb_from_zones(&z, 1);
+	zone_unref(z);
+	return saved;
+}
+
+static void serve_back(struct zonedb *saved)
+{
+	zonedb_free(db);
+	db = saved;
+}
+
 START_TEST(apex_soa_is_authoritative)
 {
 	ldns_pkt *r = ask("example.com.", LDNS_RR_TYPE_SOA);
@@ -685,23 +704,15 @@ END_TEST
 
 START_TEST(rfc3597_unknown_types)
 {
-	char err[512];
-	struct zone *z = zone_from_text("example.com",
-					"@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\n"
-					"x TYPE65400 \\# 4 0A000001\n",
-					"unknown.zone", err, sizeof(err));
-	ck_assert_msg(z != NULL, "%s", err);
-	struct zonedb *d = zonedb_from_zones(&z, 1);
-	zone_unref(z);
-	struct zonedb *saved = db;
-	db = d;
+	struct zonedb *saved = serve_zone("@ 3600 IN SOA a. b. 1 2 3 4 5\n@ NS ns1\n"
+					  "x TYPE65400 \\# 4 0A000001\n",
+					  "unknown.zone");
 	ldns_pkt *r = ask("x.example.com.", 65400);
 	ck_assert_int_eq(ldns_pkt_ancount(r), 1);
 	ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(r), 0);
 	ck_assert_int_eq(ldns_rdf_size(ldns_rr_rdf(rr, 0)), 4);
 	ldns_pkt_free(r);
-	db = saved;
-	zonedb_free(d);
+	serve_back(saved);
 }
 END_TEST
 
@@ -756,12 +767,7 @@ START_TEST(additional_beyond_the_copied_bytes)
 				    "many MX 10 big\nmany MX 20 small\nfew MX 10 small\nfew MX 20 small.example.com.\n");
 	for (int i = 0; i < 300; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "big A 10.0.%d.%d\n", i / 256, i % 256);
-	char err[512];
-	struct zone *z = zone_from_text("example.com", text, "big.zone", err, sizeof(err));
-	ck_assert_msg(z != NULL, "%s", err);
-	struct zonedb *d = zonedb_from_zones(&z, 1), *saved = db;
-	zone_unref(z);
-	db = d;
+	struct zonedb *saved = serve_zone(text, "big.zone");
 	ldns_pkt *r = ask_full((struct q){.name = "many.example.com.", .type = LDNS_RR_TYPE_MX,
 					  .proto = ANSWER_TCP}, NULL, NULL);
 	const ldns_rr_list *ar = ldns_pkt_additional(r);
@@ -779,8 +785,7 @@ START_TEST(additional_beyond_the_copied_bytes)
 	ck_assert(has_rr(ar, "small.example.com. 3600 IN A 192.0.2.25"));
 	ck_assert(has_rr(ar, "small.example.com. 3600 IN AAAA 2001:db8::25"));
 	ldns_pkt_free(r);
-	db = saved;
-	zonedb_free(d);
+	serve_back(saved);
 }
 END_TEST
 
@@ -800,12 +805,7 @@ START_TEST(tcp_answer_past_16k)
 	for (int i = 0; i < 700; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n,
 				      "_many._tcp 60 SRV 0 %d 25 h%03d\n", i, i);
-	char err[512];
-	struct zone *z = zone_from_text("example.com", text, "huge.zone", err, sizeof(err));
-	ck_assert_msg(z != NULL, "%s", err);
-	struct zonedb *d = zonedb_from_zones(&z, 1), *saved = db;
-	zone_unref(z);
-	db = d;
+	struct zonedb *saved = serve_zone(text, "huge.zone");
 	uint8_t raw[65535];
 	size_t rawlen = 0;
 	ldns_pkt *r = ask_full((struct q){.name = "huge.example.com.", .type = LDNS_RR_TYPE_ANY,
@@ -836,8 +836,7 @@ START_TEST(tcp_answer_past_16k)
 	ck_assert(has_rr(ldns_pkt_answer(r), "_many._tcp.example.com. 60 IN SRV 0 699 25 h699.example.com."));
 	ck_assert(has_rr(ldns_pkt_answer(r), "_many._tcp.example.com. 60 IN SRV 0 0 25 h000.example.com."));
 	ldns_pkt_free(r);
-	db = saved;
-	zonedb_free(d);
+	serve_back(saved);
 }
 END_TEST
 
