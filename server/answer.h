@@ -50,8 +50,9 @@ size_t answer_build(const uint8_t *q, size_t qlen, const struct zonedb *db, stru
 		    uint8_t *out, size_t cap);
 
 /* The same in steps, for a batch of queries: answer_pre_parse each query,
- * then answer_prefetch ANSWER_PREFETCH_STEPS times over the whole batch,
- * then answer_pre_build each. The prefetch steps only warm the cache, so
+ * then answer_prefetch ANSWER_PREFETCH_STEPS times for each (over the whole
+ * batch, or in answer_pipeline's order below), then answer_pre_build
+ * each. The prefetch steps only warm the cache, so
  * that the batch's cache misses overlap (zone.h); they change no answer.
  * db must be the same snapshot in every step, and bl the readers the
  * answers will use (answer_ctx). The query bytes are borrowed
