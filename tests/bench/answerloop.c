@@ -20,10 +20,12 @@
  * the first N (at least a batch): with a few hundred, everything they
  * read stays in the cache, which is the floor prefetching can reach. */
 #include "answer.h"
+#include "name.h"
 #include "zone.h"
 #include "zonedb.h"
 
 #include <errno.h>
+#include <ldns/ldns.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,46 +43,22 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static int type_code(const char *s)
-{
-	static const struct { const char *name; int code; } types[] = {
-		{"A", RR_A}, {"NS", RR_NS}, {"CNAME", RR_CNAME}, {"SOA", RR_SOA}, {"PTR", RR_PTR},
-		{"MX", RR_MX}, {"TXT", RR_TXT}, {"AAAA", RR_AAAA}, {"SRV", RR_SRV}, {"DS", RR_DS},
-		{"TLSA", RR_TLSA}, {"ANY", RR_ANY}, {"CAA", RR_CAA},
-	};
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcasecmp(s, types[i].name) == 0)
-			return types[i].code;
-	return -1;
-}
-
 /* A query for "name TYPE" with an OPT RR of 1232 bytes; its length, or 0
- * when the line is not one. */
+ * when the line is not one. q has room for QMAX bytes. */
 static size_t make_query(const char *line, uint8_t *q, uint16_t id)
 {
-	char name[256], type[16];
-	if (sscanf(line, "%255s %15s", name, type) != 2)
+	char name[1024], type[16];
+	if (sscanf(line, "%1023s %15s", name, type) != 2)
 		return 0;
-	int code = type_code(type);
-	if (code < 0)
-		return 0;
+	ldns_rr_type code = ldns_get_rr_type_by_name(type);
 	static const uint8_t hdr[12] = {0, 0, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 1};
+	int nlen = name_from_text(name, q + sizeof(hdr));
+	if (code == 0 || nlen < 0)
+		return 0;
 	memcpy(q, hdr, sizeof(hdr));
 	q[0] = (uint8_t)(id >> 8);
 	q[1] = (uint8_t)id;
-	size_t n = sizeof(hdr);
-	for (const char *p = name; *p;) {
-		size_t l = strcspn(p, ".");
-		if (l == 0 || l > 63 || n + 1 + l + 16 > QMAX)
-			return 0;
-		q[n++] = (uint8_t)l;
-		memcpy(q + n, p, l);
-		n += l;
-		p += l;
-		if (*p == '.')
-			p++;
-	}
-	q[n++] = 0;
+	size_t n = sizeof(hdr) + (size_t)nlen;
 	static const uint8_t tail[] = {0, 1, /* class IN */ 0, 0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 0};
 	q[n++] = (uint8_t)(code >> 8);
 	q[n++] = (uint8_t)code;
